@@ -1,0 +1,1 @@
+//! Benchmarks of the Ostiary crates; see `benches/` for the criterion benches.
