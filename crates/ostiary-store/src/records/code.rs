@@ -1,0 +1,55 @@
+use super::UnixTime;
+use crate::{ClientId, Digest, FamilyId, ScopeSet, SessionId, UserId};
+
+/// An authorization code (RFC 6749 §4.1.2) as stored: everything the token endpoint needs to check the
+/// exchange and issue tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// The keyed digest of the code.
+    pub digest: Digest,
+    /// The client the code was issued to (RFC 6749 §4.1.3: bound to it).
+    pub client_id: ClientId,
+    /// The user who authorized.
+    pub user_id: UserId,
+    /// The redirect URI of the authorization request, exactly (RFC 6749 §4.1.3: must be repeated).
+    pub redirect_uri: String,
+    /// The granted scopes.
+    pub scope: ScopeSet,
+    /// The S256 PKCE challenge (RFC 7636 §4.4), absent only for clients with a PKCE exception.
+    pub code_challenge: Option<String>,
+    /// The OIDC `nonce` of the request, echoed into the ID token.
+    pub nonce: Option<String>,
+    /// The browser session the code was issued in.
+    pub session_id: SessionId,
+    /// When the user authenticated (`auth_time`).
+    pub auth_time: UnixTime,
+    /// Authentication methods (`amr`) of that authentication.
+    pub amr: Vec<String>,
+    /// The token family the exchange will create: known in advance so a replayed code can revoke it
+    /// (RFC 6749 §4.1.2).
+    pub family_id: FamilyId,
+    /// When the code was issued.
+    pub created_at: UnixTime,
+    /// When it stops being exchangeable.
+    pub expires_at: UnixTime,
+}
+
+/// The result of [`crate::CodeStore::consume_code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConsumeCode {
+    /// This caller consumed the code: exactly one caller ever gets this.
+    Consumed(AuthorizationCode),
+    /// The code had already been consumed: a replay (RFC 6749 §4.1.2). The family it produced should be
+    /// revoked.
+    AlreadyUsed {
+        /// The family the first exchange created (or was about to create).
+        family_id: FamilyId,
+        /// The client the code was issued to.
+        client_id: ClientId,
+    },
+    /// The code expired before it was consumed.
+    Expired,
+    /// No such code (never issued, or purged).
+    NotFound,
+}

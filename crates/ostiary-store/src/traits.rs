@@ -1,0 +1,502 @@
+//! The storage traits, grouped by concern (fosite-style narrow interfaces) and composed into [`Store`].
+//!
+//! Every method is async and returns a `Send` future, so the server can call the store from any task.
+//! Methods that the protocol needs to be atomic say so; a backend must make each of them one statement or
+//! one transaction, correct when several requests race — on one instance or on several instances sharing a
+//! database. The conformance suite (`ostiary_store::testing`, feature `testing`) checks every promise made
+//! here against every backend.
+
+use std::future::Future;
+
+use crate::records::*;
+use crate::{
+    ClientId, Digest, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId, SessionId,
+    StoreResult, UserId,
+};
+
+/// Which clients [`ClientStore::list_clients`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientFilter {
+    /// Every client.
+    All,
+    /// The app catalogue: clients with an `initiate_login_uri`.
+    Catalogue,
+}
+
+/// Registered OAuth clients. Most callers use [`crate::ClientRegistry`], which validates and generates
+/// secrets, rather than these raw operations.
+pub trait ClientStore {
+    /// Inserts a new client. [`crate::StoreError::Conflict`] if the id exists.
+    fn insert_client(&self, client: &Client) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The client with `id`.
+    fn get_client(&self, id: ClientId) -> impl Future<Output = StoreResult<Option<Client>>> + Send;
+    /// Replaces a client's metadata and sets `updated_at`. Returns the updated client, `None` if unknown.
+    fn update_client_metadata(
+        &self,
+        id: ClientId,
+        metadata: &ClientMetadata,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<Option<Client>>> + Send;
+    /// Replaces a client's secret digest and sets `secret_rotated_at`. `false` if the client is unknown.
+    fn set_client_secret(
+        &self,
+        id: ClientId,
+        secret_digest: Digest,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// **Atomic.** Deletes a client and everything it holds: its codes, consents and pending logout
+    /// notifications are deleted, its token families revoked, its organization authorizations revoked (by
+    /// [`Actor::System`]). `false` if the client is unknown.
+    fn delete_client(
+        &self,
+        id: ClientId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Clients in id order, starting after `after`, at most `limit`.
+    fn list_clients(
+        &self,
+        filter: ClientFilter,
+        after: Option<ClientId>,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<Client>>> + Send;
+}
+
+/// Users.
+pub trait UserStore {
+    /// Inserts a user. [`crate::StoreError::Conflict`] if the id, the username or the e-mail is taken.
+    fn insert_user(&self, user: &User) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The user with `id`.
+    fn get_user(&self, id: UserId) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    /// The user whose username or e-mail is exactly `login`. Callers normalize first (usernames and
+    /// e-mails are stored in lower case), so backends compare bytes and can use an index.
+    fn find_user_by_login(
+        &self,
+        login: &str,
+    ) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    /// Replaces every field of the user with `user.id`. `false` if unknown; Conflict on a taken
+    /// username or e-mail.
+    fn update_user(&self, user: &User) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Users in id order, starting after `after`, at most `limit`.
+    fn list_users(
+        &self,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
+}
+
+/// Organizations and their memberships.
+pub trait OrganizationStore {
+    /// Inserts an organization. Conflict if the id exists.
+    fn insert_organization(
+        &self,
+        org: &Organization,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The organization with `id`.
+    fn get_organization(
+        &self,
+        id: OrganizationId,
+    ) -> impl Future<Output = StoreResult<Option<Organization>>> + Send;
+    /// Organizations in id order, starting after `after`, at most `limit`.
+    fn list_organizations(
+        &self,
+        after: Option<OrganizationId>,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<Organization>>> + Send;
+    /// Creates or replaces (role) a membership. Conflict if the user or organization does not exist.
+    fn put_membership(
+        &self,
+        membership: &Membership,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Removes a membership. `false` if there was none.
+    fn remove_membership(
+        &self,
+        org: OrganizationId,
+        user: UserId,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// The membership of `user` in `org`.
+    fn get_membership(
+        &self,
+        org: OrganizationId,
+        user: UserId,
+    ) -> impl Future<Output = StoreResult<Option<Membership>>> + Send;
+    /// Every membership of a user.
+    fn list_memberships_of_user(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = StoreResult<Vec<Membership>>> + Send;
+    /// Every membership of an organization.
+    fn list_members(
+        &self,
+        org: OrganizationId,
+    ) -> impl Future<Output = StoreResult<Vec<Membership>>> + Send;
+}
+
+/// The result of [`SessionStore::end_session`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSession {
+    /// The session as it was.
+    pub session: Session,
+    /// How many token families were revoked with it.
+    pub families_revoked: u64,
+    /// The back-channel logout notifications enqueued for it.
+    pub notifications: Vec<OutboxEntry>,
+}
+
+/// Browser sessions at the platform.
+pub trait SessionStore {
+    /// Inserts a session. Conflict if the id or cookie digest exists.
+    fn insert_session(&self, session: &Session) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The unexpired session whose cookie has `cookie_digest` (`expires_at > now`).
+    fn get_session_by_cookie(
+        &self,
+        cookie_digest: Digest,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+    /// The session with `id`, expired or not.
+    fn get_session(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+    /// Records that `client` received tokens in the session. Idempotent; `false` if the session is gone.
+    fn add_session_client(
+        &self,
+        id: SessionId,
+        client: ClientId,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// **Atomic.** Ends a session: deletes it, revokes every token family issued in it, and enqueues a
+    /// back-channel logout notification (with `sub`, `sid` and a fresh random `jti`, due at `now`) for
+    /// each of its clients that still exists and registered a `backchannel_logout_uri`. Exactly one caller
+    /// gets `Some` for a session; a second, racing call gets `None`, so notifications are never doubled.
+    fn end_session(
+        &self,
+        id: SessionId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<Option<EndedSession>>> + Send;
+    /// The unexpired sessions of a user (`expires_at > now`).
+    fn list_sessions_of_user(
+        &self,
+        user: UserId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<Vec<Session>>> + Send;
+}
+
+/// Authorization codes.
+pub trait CodeStore {
+    /// Inserts a code. Conflict if the digest exists.
+    fn insert_code(&self, code: &AuthorizationCode)
+    -> impl Future<Output = StoreResult<()>> + Send;
+    /// **Atomic, single use.** Consumes the code with `digest`: exactly one caller ever gets
+    /// [`ConsumeCode::Consumed`]. The code stays behind as a spent marker until purged. A later call gets
+    /// [`ConsumeCode::AlreadyUsed`] and, in the same atomic step, the code's token family is revoked and the
+    /// code is marked replayed, so that a [`TokenStore::create_family`] for it that has not run yet fails
+    /// (RFC 6749 §4.1.2: "SHOULD revoke … all tokens previously issued based on that authorization code").
+    /// An unspent code past `expires_at` gives [`ConsumeCode::Expired`].
+    fn consume_code(
+        &self,
+        digest: Digest,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<ConsumeCode>> + Send;
+}
+
+/// Token families, access tokens and refresh tokens.
+pub trait TokenStore {
+    /// **Atomic.** Creates a family with its first tokens (either may be absent: client-credentials
+    /// grants have no refresh token). With `from_code`, the code's row is checked (and, on backends with
+    /// concurrent writers, locked) in the same transaction: if the code was replayed meanwhile, nothing is
+    /// written and the result is `Conflict("code replayed")`. Conflict as well if the family id exists.
+    fn create_family(
+        &self,
+        family: &TokenFamily,
+        access: Option<&AccessTokenRecord>,
+        refresh: Option<&RefreshTokenRecord>,
+        from_code: Option<Digest>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The family with `id`.
+    fn get_family(
+        &self,
+        id: FamilyId,
+    ) -> impl Future<Output = StoreResult<Option<TokenFamily>>> + Send;
+    /// Adds an access token to an existing family (for example a client-credentials re-issue).
+    fn insert_access_token(
+        &self,
+        token: &AccessTokenRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The access token with `digest` and its family, whatever their state (callers check
+    /// [`AccessTokenGrant::is_active`]). One lookup: this is the hot path of introspection and userinfo.
+    fn get_access_token(
+        &self,
+        digest: Digest,
+    ) -> impl Future<Output = StoreResult<Option<AccessTokenGrant>>> + Send;
+    /// The refresh token with `digest` and its family, whatever their state.
+    fn get_refresh_token(
+        &self,
+        digest: Digest,
+    ) -> impl Future<Output = StoreResult<Option<RefreshTokenGrant>>> + Send;
+    /// **Atomic, single winner.** Rotates the refresh token `rotation.presented`:
+    /// - if it is unspent, unexpired and its family active: marks it rotated at `now` with its successor,
+    ///   `retry_until` and `sealed_retry`, inserts the new refresh and access tokens, and returns
+    ///   [`RotateOutcome::Rotated`] — to exactly one of any number of racing callers;
+    /// - if it was already rotated, `now <= retry_until`, and its successor is itself unspent and active:
+    ///   [`RotateOutcome::Retry`] with the stored sealed response;
+    /// - if it was already rotated otherwise: revokes the family in the same atomic step and returns
+    ///   [`RotateOutcome::Replay`] (RFC 9700 §4.14.2);
+    /// - if it is unknown, expired, or its family inactive: [`RotateOutcome::Invalid`].
+    fn rotate_refresh(
+        &self,
+        rotation: &Rotation,
+    ) -> impl Future<Output = StoreResult<RotateOutcome>> + Send;
+    /// Revokes one access token (RFC 7009). `false` if unknown.
+    fn revoke_access_token(
+        &self,
+        digest: Digest,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Revokes a family and so every token in it. `false` if unknown or already revoked.
+    fn revoke_family(
+        &self,
+        id: FamilyId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Revokes every family issued in a session. Returns how many were revoked.
+    fn revoke_by_session(
+        &self,
+        id: SessionId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Revokes every family of a client.
+    fn revoke_by_client(
+        &self,
+        id: ClientId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Revokes every family of a user (for example when the user is disabled or changes password).
+    fn revoke_by_user(
+        &self,
+        id: UserId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Revokes every family of a user with one client (for example when the user withdraws consent).
+    fn revoke_by_user_and_client(
+        &self,
+        user: UserId,
+        client: ClientId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Revokes every family issued under an organization authorization.
+    fn revoke_by_org_authorization(
+        &self,
+        id: OrgAuthorizationId,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+}
+
+/// Remembered consents.
+pub trait ConsentStore {
+    /// The consent of `user` to `client`.
+    fn get_consent(
+        &self,
+        user: UserId,
+        client: ClientId,
+    ) -> impl Future<Output = StoreResult<Option<Consent>>> + Send;
+    /// Creates or replaces a consent.
+    fn put_consent(&self, consent: &Consent) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Deletes a consent. `false` if there was none.
+    fn delete_consent(
+        &self,
+        user: UserId,
+        client: ClientId,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Every consent of a user.
+    fn list_consents_of_user(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = StoreResult<Vec<Consent>>> + Send;
+}
+
+/// Organization authorizations of partner clients.
+pub trait OrgAuthorizationStore {
+    /// Inserts an authorization (normally pending). Conflict if the id exists.
+    fn insert_org_authorization(
+        &self,
+        auth: &OrgAuthorization,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The authorization with `id`.
+    fn get_org_authorization(
+        &self,
+        id: OrgAuthorizationId,
+    ) -> impl Future<Output = StoreResult<Option<OrgAuthorization>>> + Send;
+    /// **Atomic compare-and-set.** Moves the authorization from `from` to `to` (which must be allowed by
+    /// [`OrgAuthorizationState::can_become`]), recording `actor` and `now`. A pending authorization past
+    /// `pending_expires_at` cannot become active. Moving to `Revoked` revokes, in the same step, every
+    /// token family issued under it. Anything else — wrong current state, expired, disallowed move —
+    /// changes nothing and returns [`Transition::Conflict`] with the record as it is.
+    fn transition_org_authorization(
+        &self,
+        id: OrgAuthorizationId,
+        from: OrgAuthorizationState,
+        to: OrgAuthorizationState,
+        actor: Actor,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<Transition>> + Send;
+    /// The authorizations of an organization, newest first.
+    fn list_org_authorizations(
+        &self,
+        org: OrganizationId,
+    ) -> impl Future<Output = StoreResult<Vec<OrgAuthorization>>> + Send;
+    /// The active authorization of `client` by `org`, if any. At most one is active per pair: activating
+    /// a second one while another is active gives [`Transition::Conflict`].
+    fn find_active_org_authorization(
+        &self,
+        org: OrganizationId,
+        client: ClientId,
+    ) -> impl Future<Output = StoreResult<Option<OrgAuthorization>>> + Send;
+}
+
+/// The back-channel logout outbox.
+pub trait LogoutOutbox {
+    /// Enqueues notifications (usually done by [`SessionStore::end_session`]).
+    fn enqueue_logouts(
+        &self,
+        entries: &[OutboxEntry],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// **Atomic claim.** Returns up to `limit` pending entries due at `now` (`next_attempt_at <= now`),
+    /// oldest first, after moving their `next_attempt_at` to `lease_until` and incrementing `attempts`, so
+    /// that no other worker (on this or another instance) claims them until the lease ends.
+    fn claim_due_logouts(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<OutboxEntry>>> + Send;
+    /// Records the result of an attempt on a claimed entry. `false` if unknown or no longer pending.
+    fn record_logout_attempt(
+        &self,
+        id: OutboxId,
+        result: &AttemptResult,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// One entry.
+    fn get_logout(
+        &self,
+        id: OutboxId,
+    ) -> impl Future<Output = StoreResult<Option<OutboxEntry>>> + Send;
+    /// Entries of a client (or all), newest first, at most `limit`.
+    fn list_logouts(
+        &self,
+        client: Option<ClientId>,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<OutboxEntry>>> + Send;
+}
+
+/// Signing keys and digest keys: the only secrets stored in recoverable form.
+pub trait KeyStore {
+    /// The stored signing keys and the version of the set.
+    fn load_signing_keys(
+        &self,
+    ) -> impl Future<Output = StoreResult<(u64, Vec<SigningKeyRecord>)>> + Send;
+    /// **Atomic compare-and-swap.** Replaces the whole signing-key set if its version is still
+    /// `expected_version`, and bumps the version. `false` (nothing written) if another writer got there
+    /// first: reload and retry. The first save of an empty store uses version 0.
+    fn swap_signing_keys(
+        &self,
+        expected_version: u64,
+        keys: &[SigningKeyRecord],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Every stored digest key.
+    fn load_digest_keys(&self) -> impl Future<Output = StoreResult<Vec<DigestKeyRecord>>> + Send;
+    /// **Atomic.** Inserts a digest key and, if `record.current`, makes it the only current one.
+    /// Conflict if the id exists (another instance bootstrapped first: reload).
+    fn insert_digest_key(
+        &self,
+        record: &DigestKeyRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// What [`Maintenance::purge_expired`] removed or changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Codes deleted (expired, or spent and past the tombstone period).
+    pub codes: u64,
+    /// Access tokens deleted.
+    pub access_tokens: u64,
+    /// Refresh tokens deleted.
+    pub refresh_tokens: u64,
+    /// Token families deleted (expired, with no tokens left).
+    pub families: u64,
+    /// Sessions deleted.
+    pub sessions: u64,
+    /// Pending organization authorizations moved to failed.
+    pub org_authorizations_failed: u64,
+    /// Sealed retry responses cleared after their window.
+    pub sealed_retries_cleared: u64,
+}
+
+impl PurgeReport {
+    /// The total number of records touched.
+    pub fn total(&self) -> u64 {
+        self.codes
+            + self.access_tokens
+            + self.refresh_tokens
+            + self.families
+            + self.sessions
+            + self.org_authorizations_failed
+            + self.sealed_retries_cleared
+    }
+}
+
+/// Expiry housekeeping.
+pub trait Maintenance {
+    /// Purges, in bounded batches of at most `batch` rows per kind: codes with `expires_at +
+    /// code_tombstone_secs < now` (a spent code is kept that long so a replay can still revoke its family),
+    /// access and refresh tokens with `expires_at < now`, families past `expires_at` (and their remaining
+    /// tokens), sessions past `expires_at`; moves pending organization authorizations past
+    /// `pending_expires_at` to failed (by [`Actor::System`]); clears sealed retry responses past
+    /// `retry_until`. Call repeatedly until the report's total is below the batch size.
+    fn purge_expired(
+        &self,
+        now: UnixTime,
+        code_tombstone_secs: i64,
+        batch: usize,
+    ) -> impl Future<Output = StoreResult<PurgeReport>> + Send;
+}
+
+/// The whole store: what `ostiary-core` and `ostiary-server` take. Implemented automatically for any type
+/// with every concern.
+pub trait Store:
+    ClientStore
+    + UserStore
+    + OrganizationStore
+    + SessionStore
+    + CodeStore
+    + TokenStore
+    + ConsentStore
+    + OrgAuthorizationStore
+    + LogoutOutbox
+    + KeyStore
+    + Maintenance
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: ClientStore
+        + UserStore
+        + OrganizationStore
+        + SessionStore
+        + CodeStore
+        + TokenStore
+        + ConsentStore
+        + OrgAuthorizationStore
+        + LogoutOutbox
+        + KeyStore
+        + Maintenance
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
