@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(CodeChallenge::parse(challenge).as_ref(), Ok(parsed));
     }
 
-    if let (Ok(c), Ok(v)) = (CodeChallenge::parse(challenge), CodeVerifier::parse(verifier)) {
+    if let (Ok(c), Ok(v)) = (
+        CodeChallenge::parse(challenge),
+        CodeVerifier::parse(verifier),
+    ) {
         // Digest comparison must agree with comparing the canonical strings.
         let matches = v.challenge().as_str() == c.as_str();
         assert_eq!(verify(&c, &v).is_ok(), matches);
