@@ -5,6 +5,10 @@
 //! one transaction, correct when several requests race — on one instance or on several instances sharing a
 //! database. The conformance suite (`ostiary_store::testing`, feature `testing`) checks every promise made
 //! here against every backend.
+//!
+//! Times are Unix seconds chosen by the caller. A record with an `expires_at` is valid while
+//! `now < expires_at`: "expired" and "past `expires_at`" mean `now >= expires_at`, except in
+//! [`Maintenance::purge_expired`], whose conditions are written out.
 
 use std::future::Future;
 
@@ -46,8 +50,9 @@ pub trait ClientStore {
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// **Atomic.** Deletes a client and everything it holds: its codes, consents and pending logout
-    /// notifications are deleted, its token families revoked, its organization authorizations revoked (by
-    /// [`Actor::System`]). `false` if the client is unknown.
+    /// notifications are deleted (delivered and given-up ones stay for operators), its token families
+    /// revoked, its pending and active organization authorizations revoked (by [`Actor::System`]). `false`
+    /// if the client is unknown.
     fn delete_client(
         &self,
         id: ClientId,
@@ -65,6 +70,8 @@ pub trait ClientStore {
 /// Users.
 pub trait UserStore {
     /// Inserts a user. [`crate::StoreError::Conflict`] if the id, the username or the e-mail is taken.
+    /// Usernames and e-mails share one namespace (a username equal to another user's e-mail is taken too),
+    /// so [`UserStore::find_user_by_login`] names at most one user.
     fn insert_user(&self, user: &User) -> impl Future<Output = StoreResult<()>> + Send;
     /// The user with `id`.
     fn get_user(&self, id: UserId) -> impl Future<Output = StoreResult<Option<User>>> + Send;
@@ -74,8 +81,8 @@ pub trait UserStore {
         &self,
         login: &str,
     ) -> impl Future<Output = StoreResult<Option<User>>> + Send;
-    /// Replaces every field of the user with `user.id`. `false` if unknown; Conflict on a taken
-    /// username or e-mail.
+    /// Replaces every field of the user with `user.id`. `false` if unknown; Conflict (nothing changed) on a
+    /// username or e-mail taken by another user.
     fn update_user(&self, user: &User) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Users in id order, starting after `after`, at most `limit`.
     fn list_users(
@@ -103,7 +110,8 @@ pub trait OrganizationStore {
         after: Option<OrganizationId>,
         limit: usize,
     ) -> impl Future<Output = StoreResult<Vec<Organization>>> + Send;
-    /// Creates or replaces (role) a membership. Conflict if the user or organization does not exist.
+    /// Creates a membership, or changes the role of an existing one (keeping its `created_at`). Conflict if
+    /// the user or organization does not exist.
     fn put_membership(
         &self,
         membership: &Membership,
@@ -164,9 +172,10 @@ pub trait SessionStore {
         id: SessionId,
         client: ClientId,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// **Atomic.** Ends a session: deletes it, revokes every token family issued in it, and enqueues a
-    /// back-channel logout notification (with `sub`, `sid` and a fresh random `jti`, due at `now`) for
-    /// each of its clients that still exists and registered a `backchannel_logout_uri`. Exactly one caller
+    /// **Atomic.** Ends a session (expired or not): deletes it, revokes every token family issued in it,
+    /// and enqueues one back-channel logout notification (pending, no attempts, with `sub`, `sid` and a
+    /// fresh random `jti`, created and due at `now`) for each of its clients that still exists and
+    /// registered a `backchannel_logout_uri`. Exactly one caller
     /// gets `Some` for a session; a second, racing call gets `None`, so notifications are never doubled.
     fn end_session(
         &self,
@@ -191,7 +200,8 @@ pub trait CodeStore {
     /// [`ConsumeCode::AlreadyUsed`] and, in the same atomic step, the code's token family is revoked and the
     /// code is marked replayed, so that a [`TokenStore::create_family`] for it that has not run yet fails
     /// (RFC 6749 §4.1.2: "SHOULD revoke … all tokens previously issued based on that authorization code").
-    /// An unspent code past `expires_at` gives [`ConsumeCode::Expired`].
+    /// An unspent code past `expires_at` (`now >= expires_at`) gives [`ConsumeCode::Expired`] and stays
+    /// unspent.
     fn consume_code(
         &self,
         digest: Digest,
@@ -203,8 +213,9 @@ pub trait CodeStore {
 pub trait TokenStore {
     /// **Atomic.** Creates a family with its first tokens (either may be absent: client-credentials
     /// grants have no refresh token). With `from_code`, the code's row is checked (and, on backends with
-    /// concurrent writers, locked) in the same transaction: if the code was replayed meanwhile, nothing is
-    /// written and the result is `Conflict("code replayed")`. Conflict as well if the family id exists.
+    /// concurrent writers, locked) in the same transaction: if the code was replayed meanwhile (or is gone),
+    /// nothing is written and the result is `Conflict("code replayed")`. Conflict as well, with nothing
+    /// written, if the family id or a token digest exists.
     fn create_family(
         &self,
         family: &TokenFamily,
@@ -217,7 +228,8 @@ pub trait TokenStore {
         &self,
         id: FamilyId,
     ) -> impl Future<Output = StoreResult<Option<TokenFamily>>> + Send;
-    /// Adds an access token to an existing family (for example a client-credentials re-issue).
+    /// Adds an access token to an existing family (for example a client-credentials re-issue). Conflict if
+    /// the family does not exist or the digest does.
     fn insert_access_token(
         &self,
         token: &AccessTokenRecord,
@@ -233,20 +245,23 @@ pub trait TokenStore {
         &self,
         digest: Digest,
     ) -> impl Future<Output = StoreResult<Option<RefreshTokenGrant>>> + Send;
-    /// **Atomic, single winner.** Rotates the refresh token `rotation.presented`:
-    /// - if it is unspent, unexpired and its family active: marks it rotated at `now` with its successor,
-    ///   `retry_until` and `sealed_retry`, inserts the new refresh and access tokens, and returns
-    ///   [`RotateOutcome::Rotated`] — to exactly one of any number of racing callers;
-    /// - if it was already rotated, `now <= retry_until`, and its successor is itself unspent and active:
-    ///   [`RotateOutcome::Retry`] with the stored sealed response;
-    /// - if it was already rotated otherwise: revokes the family in the same atomic step and returns
-    ///   [`RotateOutcome::Replay`] (RFC 9700 §4.14.2);
-    /// - if it is unknown, expired, or its family inactive: [`RotateOutcome::Invalid`].
+    /// **Atomic, single winner.** Rotates the refresh token `rotation.presented` (`now` is `rotation.now`):
+    /// - if it is unknown: [`RotateOutcome::Invalid`];
+    /// - if it was already rotated, `now <= retry_until`, its family is active and its successor is itself
+    ///   unspent and unexpired: [`RotateOutcome::Retry`] with the stored sealed response;
+    /// - if it was already rotated otherwise (whatever its own expiry or its family's state): revokes the
+    ///   family (if not yet revoked) in the same atomic step and returns [`RotateOutcome::Replay`]
+    ///   (RFC 9700 §4.14.2);
+    /// - if it is unspent but expired, or its family inactive: [`RotateOutcome::Invalid`], nothing changed;
+    /// - otherwise: marks it rotated at `now` with its successor, `retry_until` and `sealed_retry`, inserts
+    ///   the new refresh and access tokens, and returns [`RotateOutcome::Rotated`] — to exactly one of any
+    ///   number of racing callers.
     fn rotate_refresh(
         &self,
         rotation: &Rotation,
     ) -> impl Future<Output = StoreResult<RotateOutcome>> + Send;
-    /// Revokes one access token (RFC 7009). `false` if unknown.
+    /// Revokes one access token (RFC 7009). `false` if unknown or already revoked (the first revocation
+    /// time is kept).
     fn revoke_access_token(
         &self,
         digest: Digest,
@@ -258,7 +273,8 @@ pub trait TokenStore {
         id: FamilyId,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Revokes every family issued in a session. Returns how many were revoked.
+    /// Revokes every family issued in a session. Returns how many were revoked: here and in the other
+    /// `revoke_by_*` methods, families already revoked keep their `revoked_at` and are not counted.
     fn revoke_by_session(
         &self,
         id: SessionId,
@@ -316,7 +332,8 @@ pub trait ConsentStore {
 
 /// Organization authorizations of partner clients.
 pub trait OrgAuthorizationStore {
-    /// Inserts an authorization (normally pending). Conflict if the id exists.
+    /// Inserts an authorization (normally pending). Conflict if the id exists, or if it is active and the
+    /// (organization, client) pair already has an active one.
     fn insert_org_authorization(
         &self,
         auth: &OrgAuthorization,
@@ -327,8 +344,9 @@ pub trait OrgAuthorizationStore {
         id: OrgAuthorizationId,
     ) -> impl Future<Output = StoreResult<Option<OrgAuthorization>>> + Send;
     /// **Atomic compare-and-set.** Moves the authorization from `from` to `to` (which must be allowed by
-    /// [`OrgAuthorizationState::can_become`]), recording `actor` and `now`. A pending authorization past
-    /// `pending_expires_at` cannot become active. Moving to `Revoked` revokes, in the same step, every
+    /// [`OrgAuthorizationState::can_become`]), recording `actor` and `now` in the field of the new state
+    /// (`activated`, `revoked`, `failed`). A pending authorization past `pending_expires_at`
+    /// (`now >= pending_expires_at`) cannot become active (it can still fail or be revoked). Moving to `Revoked` revokes, in the same step, every
     /// token family issued under it. Anything else — wrong current state, expired, disallowed move —
     /// changes nothing and returns [`Transition::Conflict`] with the record as it is.
     fn transition_org_authorization(
@@ -339,7 +357,7 @@ pub trait OrgAuthorizationStore {
         actor: Actor,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<Transition>> + Send;
-    /// The authorizations of an organization, newest first.
+    /// The authorizations of an organization, newest first (by `created_at`; ties in descending id order).
     fn list_org_authorizations(
         &self,
         org: OrganizationId,
@@ -355,21 +373,26 @@ pub trait OrgAuthorizationStore {
 
 /// The back-channel logout outbox.
 pub trait LogoutOutbox {
-    /// Enqueues notifications (usually done by [`SessionStore::end_session`]).
+    /// Enqueues notifications (usually done by [`SessionStore::end_session`]). Conflict, with nothing
+    /// written, if an id exists.
     fn enqueue_logouts(
         &self,
         entries: &[OutboxEntry],
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// **Atomic claim.** Returns up to `limit` pending entries due at `now` (`next_attempt_at <= now`),
-    /// oldest first, after moving their `next_attempt_at` to `lease_until` and incrementing `attempts`, so
-    /// that no other worker (on this or another instance) claims them until the lease ends.
+    /// longest due first (by `next_attempt_at`, ties in id order), after moving their `next_attempt_at` to
+    /// `lease_until` and incrementing `attempts`, so that no other worker (on this or another instance)
+    /// claims them until the lease ends. The entries are returned as updated.
     fn claim_due_logouts(
         &self,
         now: UnixTime,
         lease_until: UnixTime,
         limit: usize,
     ) -> impl Future<Output = StoreResult<Vec<OutboxEntry>>> + Send;
-    /// Records the result of an attempt on a claimed entry. `false` if unknown or no longer pending.
+    /// Records the result of an attempt on a claimed entry: [`AttemptResult::Delivered`] makes it delivered
+    /// (`finished_at = now`); [`AttemptResult::RetryAt`] keeps it pending, due at `retry_at`, with
+    /// `last_error`; [`AttemptResult::GiveUp`] makes it given up (`finished_at = now`) with `last_error`.
+    /// `false` (nothing changed) if unknown or no longer pending.
     fn record_logout_attempt(
         &self,
         id: OutboxId,
@@ -381,7 +404,8 @@ pub trait LogoutOutbox {
         &self,
         id: OutboxId,
     ) -> impl Future<Output = StoreResult<Option<OutboxEntry>>> + Send;
-    /// Entries of a client (or all), newest first, at most `limit`.
+    /// Entries of a client (or all), newest first (by `created_at`; ties in descending id order), at most
+    /// `limit`.
     fn list_logouts(
         &self,
         client: Option<ClientId>,
@@ -449,10 +473,11 @@ impl PurgeReport {
 pub trait Maintenance {
     /// Purges, in bounded batches of at most `batch` rows per kind: codes with `expires_at +
     /// code_tombstone_secs < now` (a spent code is kept that long so a replay can still revoke its family),
-    /// access and refresh tokens with `expires_at < now`, families past `expires_at` (and their remaining
-    /// tokens), sessions past `expires_at`; moves pending organization authorizations past
-    /// `pending_expires_at` to failed (by [`Actor::System`]); clears sealed retry responses past
-    /// `retry_until`. Call repeatedly until the report's total is below the batch size.
+    /// access and refresh tokens with `expires_at < now`, families with `expires_at < now` once no token of
+    /// theirs is left, sessions with `expires_at < now`; moves pending organization authorizations with
+    /// `pending_expires_at <= now` to failed (by [`Actor::System`]); clears the sealed retry responses of
+    /// refresh tokens with `retry_until < now`. Call repeatedly until the report's total is below the
+    /// batch size.
     fn purge_expired(
         &self,
         now: UnixTime,
