@@ -41,6 +41,9 @@ pub enum SecretKind {
     ClientSecret,
     /// A browser session cookie.
     SessionCookie,
+    /// The `jti` of a JWT access token (RFC 9068): not presentable as a token, but digested the same way
+    /// so JWT access tokens can be introspected and revoked by their `jti`.
+    JwtId,
 }
 
 impl SecretKind {
@@ -52,6 +55,7 @@ impl SecretKind {
             SecretKind::RefreshToken => "ort",
             SecretKind::ClientSecret => "ocs",
             SecretKind::SessionCookie => "oss",
+            SecretKind::JwtId => "ojt",
         }
     }
 }
@@ -64,6 +68,12 @@ impl SecretKind {
 pub struct BearerSecret(Zeroizing<String>);
 
 impl BearerSecret {
+    /// Wraps a bearer secret made elsewhere, such as a signed JWT access token, so it gets the same
+    /// redacted handling.
+    pub fn from_issued(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
     /// The secret's text. Call only to send it to its holder (a response body, a cookie).
     pub fn expose_secret(&self) -> &str {
         &self.0
@@ -318,6 +328,7 @@ fn is_known_prefix(prefix: &str) -> bool {
         SecretKind::RefreshToken,
         SecretKind::ClientSecret,
         SecretKind::SessionCookie,
+        SecretKind::JwtId,
     ]
     .iter()
     .any(|kind| kind.prefix() == prefix)

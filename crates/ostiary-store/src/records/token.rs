@@ -16,6 +16,16 @@ pub enum Subject {
     Organization(OrganizationId),
 }
 
+impl Subject {
+    /// The `sub` claim value: the user's or organization's id.
+    pub fn sub(&self) -> String {
+        match self {
+            Subject::User(id) => id.to_string(),
+            Subject::Organization(id) => id.to_string(),
+        }
+    }
+}
+
 /// A token family: the grant that every access and refresh token descending from one authorization code
 /// exchange (or one organization client-credentials issuance) belongs to. Revoking the family revokes them
 /// all (RFC 6749 §10.4, RFC 9700 §4.14.2).
