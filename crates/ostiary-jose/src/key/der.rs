@@ -3,6 +3,8 @@
 //!
 //! This never decides whether a key is *valid*: `ring` does that. It only classifies.
 
+use zeroize::Zeroizing;
+
 use super::KeyError;
 
 /// DER tags used below (X.690 §8, universal class).
@@ -138,6 +140,28 @@ fn pkcs8_key_type(alg_id: &[u8], after: &[u8]) -> KeyType {
     } else {
         KeyType::Other
     }
+}
+
+/// Rewrites a PKCS#8 v2 `OneAsymmetricKey` (RFC 5958 §2, with the optional public key) as
+/// v1 `PrivateKeyInfo` (version 0, no public key), keeping the algorithm and private key.
+///
+/// `ring` writes Ed25519 keys as v2 with a `[1]` tag OpenSSL 3.0 refuses; the v1 form (RFC 8410
+/// §7) is what `openssl genpkey` writes and every tool reads. Only short-form lengths (under
+/// 128 bytes, which covers Ed25519) are handled; `None` otherwise.
+pub(crate) fn pkcs8_v1(der: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let (body, _) = expect(der, SEQUENCE)?;
+    let (_version, rest) = expect(body, INTEGER)?;
+    let (_, _, after_alg) = read_tlv(rest)?;
+    let alg_id = rest.get(..rest.len() - after_alg.len())?;
+    let (_, _, after_key) = read_tlv(after_alg)?;
+    let private_key = after_alg.get(..after_alg.len() - after_key.len())?;
+    let len = 3 + alg_id.len() + private_key.len();
+    let len_byte = u8::try_from(len).ok().filter(|len| *len < 0x80)?;
+    let mut v1 = Zeroizing::new(Vec::with_capacity(2 + len));
+    v1.extend_from_slice(&[SEQUENCE, len_byte, INTEGER, 0x01, 0x00]);
+    v1.extend_from_slice(alg_id);
+    v1.extend_from_slice(private_key);
+    Some(v1)
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ enum Format {
 
 impl SigningKey {
     /// Generates a new key for `alg` with the system CSPRNG (`ring` PKCS#8 generation).
+    /// Ed25519 keys are kept as PKCS#8 v1 (RFC 8410 §7, as `openssl genpkey` writes them),
+    /// because OpenSSL 3.0 cannot read the v2 encoding `ring` produces.
     ///
     /// RS256 keys cannot be generated (`ring` has no RSA key generation):
     /// [`KeyError::RsaGenerationUnsupported`]; import one with [`SigningKey::from_pem`].
@@ -77,7 +79,13 @@ impl SigningKey {
             Algorithm::Rs256 => return Err(KeyError::RsaGenerationUnsupported),
         }
         .map_err(|_| KeyError::Generation)?;
-        SigningKey::from_der(alg, pkcs8.as_ref())
+        let pkcs8 = Zeroizing::new(pkcs8.as_ref().to_vec());
+        if alg == Algorithm::EdDsa {
+            // Saved as PKCS#8 v1, the form OpenSSL reads (see `der::pkcs8_v1`).
+            let v1 = der::pkcs8_v1(&pkcs8).ok_or(KeyError::Generation)?;
+            return SigningKey::from_der(alg, &v1);
+        }
+        SigningKey::from_der(alg, &pkcs8)
     }
 
     /// Loads a private key from DER bytes for `alg` (how the store keeps keys).

@@ -18,6 +18,21 @@ fn generates_es256_and_eddsa() {
 }
 
 #[test]
+fn generated_ed25519_is_saved_as_pkcs8_v1() {
+    let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let der = key.to_der();
+    // SEQUENCE (46 bytes) { INTEGER 0, { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }
+    assert_eq!(der.len(), 48);
+    assert_eq!(der.get(..5), Some(&[0x30, 0x2e, 0x02, 0x01, 0x00][..]));
+    assert_eq!(
+        SigningKey::from_der(Algorithm::EdDsa, &der).unwrap().kid(),
+        key.kid()
+    );
+    let signature = key.sign_raw(b"m").unwrap();
+    assert!(key.public_jwk().verify_signature(b"m", &signature));
+}
+
+#[test]
 fn refuses_to_generate_rsa() {
     assert_eq!(
         SigningKey::generate(Algorithm::Rs256).err(),
