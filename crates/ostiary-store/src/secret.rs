@@ -89,7 +89,7 @@ impl fmt::Debug for BearerSecret {
 /// The keyed digest of a bearer secret: what the store keeps and looks up.
 ///
 /// A digest is not a secret (it cannot be presented), but comparisons still use constant time.
-#[derive(Clone, Copy, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Eq, Serialize, Deserialize)]
 pub struct Digest([u8; 32]);
 
 impl Digest {
@@ -112,6 +112,12 @@ impl Digest {
 impl PartialEq for Digest {
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl std::hash::Hash for Digest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 

@@ -110,7 +110,9 @@ impl<S: Store> Provider<S> {
             Ok(Some(signed_in)) => signed_in,
             // The session ended between the prompt and the answer: sign in again.
             Ok(None) => {
-                return Interaction::new(AuthorizeOutcome::Login(self.login_prompt(&request, None)));
+                return Interaction::new(AuthorizeOutcome::Login(
+                    self.login_prompt(&request, None),
+                ));
             }
             Err(page) => return Interaction::new(AuthorizeOutcome::ErrorPage(page)),
         };

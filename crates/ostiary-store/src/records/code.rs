@@ -37,6 +37,7 @@ pub struct AuthorizationCode {
 /// The result of [`crate::CodeStore::consume_code`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // returned once per exchange and consumed at once: boxing would only add an allocation
 pub enum ConsumeCode {
     /// This caller consumed the code: exactly one caller ever gets this.
     Consumed(AuthorizationCode),

@@ -1,0 +1,374 @@
+use std::sync::Arc;
+
+use ostiary_core::ErrorCode;
+use ostiary_jose::Validation;
+use ostiary_pkce::CodeVerifier;
+use serde_json::Value;
+
+use crate::harness::*;
+
+fn assert_error(result: Result<impl std::fmt::Debug, ostiary_core::OAuthError>, code: ErrorCode) {
+    let error = result.expect_err("expected an error");
+    assert_eq!(error.code, code, "{error:?}");
+}
+
+#[tokio::test]
+async fn code_exchange_returns_standard_tokens_and_a_valid_id_token() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let json = h.exchange(&code, &verifier).await.unwrap();
+    assert_eq!(json["token_type"], "Bearer");
+    assert_eq!(json["expires_in"], Value::from(900), "an integer");
+    assert_eq!(json["scope"], "email openid profile");
+    let access = json["access_token"].as_str().unwrap();
+    assert!(access.starts_with("oat_"));
+    assert!(json["refresh_token"].as_str().unwrap().starts_with("ort_"));
+
+    let keys = h.provider.key_set();
+    let validation = Validation::new(
+        ISSUER,
+        h.client.id.to_string(),
+        ostiary_core::Clock::now(h.clock.as_ref()),
+    );
+    let id = keys
+        .verify_id_token(json["id_token"].as_str().unwrap(), &validation)
+        .unwrap();
+    assert_eq!(id.sub, h.user.id.to_string());
+    assert_eq!(id.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(id.at_hash, Some(keys.signing_alg().token_hash(access)));
+    assert_eq!(id.auth_time, Some(START));
+    assert!(id.sid.is_some());
+    assert_eq!(id.amr, Some(vec!["pwd".to_owned()]));
+    assert_eq!(id.standard.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(id.standard.email_verified, Some(true));
+    assert_eq!(id.standard.name.as_deref(), Some("Alice Liddell"));
+    assert_eq!(id.standard.preferred_username.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    assert_error(h.exchange(&code, &verifier).await, ErrorCode::InvalidGrant);
+    let access = first["access_token"].as_str().unwrap();
+    let header = format!("Bearer {access}");
+    assert!(
+        h.provider.userinfo(Some(&header), false).await.is_err(),
+        "the first exchange's token is revoked"
+    );
+    assert_error(
+        h.refresh(first["refresh_token"].as_str().unwrap()).await,
+        ErrorCode::InvalidGrant,
+    );
+}
+
+#[tokio::test]
+async fn codes_expire_after_their_lifetime() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    h.clock.advance(61);
+    assert_error(h.exchange(&code, &verifier).await, ErrorCode::InvalidGrant);
+}
+
+#[tokio::test]
+async fn pkce_verifier_must_match() {
+    let h = Harness::new().await;
+    let (code, _cookie, _verifier) = h.sign_in().await;
+    let wrong = CodeVerifier::generate().unwrap();
+    assert_error(h.exchange(&code, &wrong).await, ErrorCode::InvalidGrant);
+
+    let (code, _cookie, _verifier) = h.sign_in().await;
+    let body = params(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+    ]);
+    assert_error(
+        h.provider.token(Some(&h.basic()), &body).await,
+        ErrorCode::InvalidGrant,
+    );
+}
+
+#[tokio::test]
+async fn codes_are_bound_to_client_and_redirect_uri() {
+    let h = Harness::new().await;
+    let (other, other_secret) = h
+        .provider
+        .registry()
+        .register(&registration(), START)
+        .await
+        .unwrap();
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let body = params(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.expose_secret()),
+    ]);
+    let other_auth = basic_auth(&other.id.to_string(), other_secret.expose_secret());
+    assert_error(
+        h.provider.token(Some(&other_auth), &body).await,
+        ErrorCode::InvalidGrant,
+    );
+
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let body = params(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "https://client.example/other"),
+        ("code_verifier", verifier.expose_secret()),
+    ]);
+    assert_error(
+        h.provider.token(Some(&h.basic()), &body).await,
+        ErrorCode::InvalidGrant,
+    );
+}
+
+#[tokio::test]
+async fn only_client_secret_basic_authenticates() {
+    let h = Harness::new().await;
+    let id = h.client.id.to_string();
+    let base = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "ort_1_x"),
+    ];
+    let post = params(&[
+        base[0],
+        base[1],
+        ("client_id", &id),
+        ("client_secret", &h.secret),
+    ]);
+    let e = h.provider.token(None, &post).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.http_status(), e.needs_basic_challenge()),
+        (ErrorCode::InvalidClient, 401, true)
+    );
+    let e = h.provider.token(Some(&h.basic()), &post).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidClient,
+        "mixing methods is refused"
+    );
+    let e = h.provider.token(None, &params(&base)).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidClient);
+    let wrong = basic_auth(&id, "ocs_1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assert_eq!(
+        h.provider
+            .token(Some(&wrong), &params(&base))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidClient
+    );
+    let mismatched = params(&[
+        base[0],
+        base[1],
+        ("client_id", "123e4567-e89b-12d3-a456-426614174000"),
+    ]);
+    assert_eq!(
+        h.provider
+            .token(Some(&h.basic()), &mismatched)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidClient
+    );
+}
+
+#[tokio::test]
+async fn malformed_token_requests() {
+    let h = Harness::new().await;
+    let auth = h.basic();
+    let repeated =
+        ostiary_core::Params::parse(b"grant_type=refresh_token&refresh_token=a&refresh_token=b")
+            .unwrap();
+    assert_error(
+        h.provider.token(Some(&auth), &repeated).await,
+        ErrorCode::InvalidRequest,
+    );
+    assert_error(
+        h.provider.token(Some(&auth), &params(&[])).await,
+        ErrorCode::InvalidRequest,
+    );
+    assert_error(
+        h.provider
+            .token(Some(&auth), &params(&[("grant_type", "password")]))
+            .await,
+        ErrorCode::UnsupportedGrantType,
+    );
+    assert_error(
+        h.provider
+            .token(
+                Some(&auth),
+                &params(&[("grant_type", "client_credentials")]),
+            )
+            .await,
+        ErrorCode::UnsupportedGrantType,
+    );
+    assert_error(
+        h.provider
+            .token(
+                Some(&auth),
+                &params(&[("grant_type", "authorization_code")]),
+            )
+            .await,
+        ErrorCode::InvalidRequest,
+    );
+    assert_error(
+        h.provider
+            .token(
+                Some(&auth),
+                &params(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", "garbage"),
+                    ("redirect_uri", REDIRECT),
+                ]),
+            )
+            .await,
+        ErrorCode::InvalidGrant,
+    );
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_retry_within_the_window_gets_the_same_response() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let old = first["refresh_token"].as_str().unwrap();
+    h.clock.advance(5);
+    let rotated = h.refresh(old).await.unwrap();
+    let again = h.refresh(old).await.unwrap();
+    assert_eq!(rotated, again, "the same result inside the retry window");
+    let rotated: Value = serde_json::from_str(&rotated).unwrap();
+    assert_ne!(rotated["refresh_token"], first["refresh_token"]);
+    assert_ne!(rotated["access_token"], first["access_token"]);
+
+    // The refreshed ID token: same subject and auth_time, fresh iat, no nonce (OIDC Core §12.2).
+    let validation = Validation::new(
+        ISSUER,
+        h.client.id.to_string(),
+        ostiary_core::Clock::now(h.clock.as_ref()),
+    );
+    let id = h
+        .provider
+        .key_set()
+        .verify_id_token(rotated["id_token"].as_str().unwrap(), &validation)
+        .unwrap();
+    assert_eq!(id.sub, h.user.id.to_string());
+    assert_eq!(id.auth_time, Some(START));
+    assert_eq!(id.iat, START + 5);
+    assert_eq!(id.nonce, None);
+
+    // The successor works and rotates in turn.
+    assert!(
+        h.refresh(rotated["refresh_token"].as_str().unwrap())
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn refresh_replay_after_the_window_revokes_the_family() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let old = first["refresh_token"].as_str().unwrap();
+    let rotated: Value = serde_json::from_str(&h.refresh(old).await.unwrap()).unwrap();
+    h.clock.advance(11);
+    assert_error(h.refresh(old).await, ErrorCode::InvalidGrant);
+    assert_error(
+        h.refresh(rotated["refresh_token"].as_str().unwrap()).await,
+        ErrorCode::InvalidGrant,
+    );
+    let header = format!("Bearer {}", rotated["access_token"].as_str().unwrap());
+    assert!(
+        h.provider.userinfo(Some(&header), false).await.is_err(),
+        "the family's access tokens are revoked"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_inside_the_window_all_get_one_result() {
+    let h = Arc::new(Harness::new().await);
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let old = first["refresh_token"].as_str().unwrap().to_owned();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (h, old) = (Arc::clone(&h), old.clone());
+            tokio::spawn(async move { h.refresh(&old).await.unwrap() })
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for task in tasks {
+        bodies.push(task.await.unwrap());
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every request got the same response"
+    );
+}
+
+#[tokio::test]
+async fn refresh_scope_may_only_narrow() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let token = first["refresh_token"].as_str().unwrap();
+    let wider = params(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("scope", "openid api:read"),
+    ]);
+    assert_error(
+        h.provider.token(Some(&h.basic()), &wider).await,
+        ErrorCode::InvalidScope,
+    );
+    let narrower = params(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("scope", "email"),
+    ]);
+    let json: Value =
+        serde_json::from_str(&h.provider.token(Some(&h.basic()), &narrower).await.unwrap())
+            .unwrap();
+    assert_eq!(json["scope"], "email");
+    assert!(json.get("id_token").is_none(), "no ID token without openid");
+    // The next refresh may go back to the original scope: it is the grant's, not the last token's.
+    let back = params(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", json["refresh_token"].as_str().unwrap()),
+    ]);
+    let json: Value =
+        serde_json::from_str(&h.provider.token(Some(&h.basic()), &back).await.unwrap()).unwrap();
+    assert_eq!(json["scope"], "email openid profile");
+}
+
+#[tokio::test]
+async fn refresh_tokens_are_bound_to_their_client() {
+    let h = Harness::new().await;
+    let (other, other_secret) = h
+        .provider
+        .registry()
+        .register(&registration(), START)
+        .await
+        .unwrap();
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let body = params(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", first["refresh_token"].as_str().unwrap()),
+    ]);
+    let auth = basic_auth(&other.id.to_string(), other_secret.expose_secret());
+    assert_error(
+        h.provider.token(Some(&auth), &body).await,
+        ErrorCode::InvalidGrant,
+    );
+    assert!(
+        h.refresh(first["refresh_token"].as_str().unwrap())
+            .await
+            .is_ok(),
+        "still usable by its owner"
+    );
+}
