@@ -8,8 +8,8 @@ use crate::MAX_REDIRECT_URI_LEN;
 /// Why a redirect URI was refused at registration.
 ///
 /// One variant per rule; the rules are listed in the [crate documentation](crate#registration-rules),
-/// and [`RegisteredRedirectUri::parse`](crate::RegisteredRedirectUri::parse) applies them in the order of
-/// these variants, reporting the first one that fails.
+/// in the order [`RegisteredRedirectUri::parse`](crate::RegisteredRedirectUri::parse) checks them, which is
+/// the order of these variants; it reports the first rule that fails.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistrationError {

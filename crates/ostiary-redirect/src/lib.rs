@@ -32,7 +32,10 @@
 //! # Registration rules
 //!
 //! [`RegisteredRedirectUri::parse`] accepts a URI only when all of these hold, checked in this order; each
-//! failure has its own [`RegistrationError`] variant:
+//! failure has its own [`RegistrationError`] variant, and the first failing rule is reported. (The URL
+//! parser reports an empty host as it parses, before the scheme rule; the canonical-form rule reports
+//! [`TooLong`](RegistrationError::TooLong) or [`Wildcard`](RegistrationError::Wildcard) when the
+//! canonical form is too long or shows a wildcard, e.g. `＊` in a host mapped to `*`.)
 //!
 //! 1. At most [`MAX_REDIRECT_URI_LEN`] (2,000) bytes — [`TooLong`](RegistrationError::TooLong).
 //! 2. No ASCII control character and no ASCII whitespace —

@@ -44,7 +44,8 @@ impl RegisteredRedirectUri {
     ///
     /// # Errors
     ///
-    /// The [`RegistrationError`] of the first rule that fails, in the order of its variants.
+    /// The [`RegistrationError`] of the first rule that fails, in the order of the
+    /// [rule list](crate#registration-rules).
     pub fn parse(uri: &str) -> Result<Self, RegistrationError> {
         check_text(uri)?;
         let url = Url::parse(uri).map_err(map_parse_error)?;
