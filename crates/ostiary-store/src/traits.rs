@@ -476,8 +476,8 @@ pub trait Maintenance {
     /// access and refresh tokens with `expires_at < now`, families with `expires_at < now` once no token of
     /// theirs is left, sessions with `expires_at < now`; moves pending organization authorizations with
     /// `pending_expires_at <= now` to failed (by [`Actor::System`]); clears the sealed retry responses of
-    /// refresh tokens with `retry_until < now`. Call repeatedly until the report's total is below the
-    /// batch size.
+    /// refresh tokens with `retry_until < now`. Tokens are purged before families in the same call, so a
+    /// call whose report's total is below `batch` leaves nothing due behind: call repeatedly until then.
     fn purge_expired(
         &self,
         now: UnixTime,

@@ -1,0 +1,255 @@
+//! Browser sessions.
+
+use std::collections::HashSet;
+
+use super::fixtures::*;
+use crate::records::*;
+use crate::{ClientId, SessionId, Store, UserId};
+
+/// Sessions: found by cookie only while `expires_at > now`, by id whatever their expiry; Conflict on a
+/// taken id or cookie digest; a user's unexpired sessions only.
+pub async fn sessions_lookup<S: Store>(store: S) {
+    let alice = UserId::new_random();
+    let s1 = session(alice, T0 + HOUR);
+    ok(store.insert_session(&s1).await, "insert_session");
+    let by_cookie = |now| store.get_session_by_cookie(s1.cookie_digest, now);
+    assert_eq!(
+        ok(by_cookie(T0).await, "get_session_by_cookie"),
+        Some(s1.clone())
+    );
+    assert_eq!(
+        ok(by_cookie(T0 + HOUR - 1).await, "by cookie"),
+        Some(s1.clone())
+    );
+    assert_eq!(
+        ok(by_cookie(T0 + HOUR).await, "get_session_by_cookie"),
+        None,
+        "a session is not found by cookie once now >= expires_at"
+    );
+    assert_eq!(
+        ok(store.get_session(s1.id).await, "get_session"),
+        Some(s1.clone()),
+        "get_session returns the session whatever its expiry"
+    );
+    assert_eq!(
+        ok(store.get_session_by_cookie(digest(), T0).await, "by cookie"),
+        None
+    );
+    assert_eq!(
+        ok(
+            store.get_session(SessionId::new_random()).await,
+            "get_session"
+        ),
+        None
+    );
+
+    let mut same_id = session(alice, T0 + HOUR);
+    same_id.id = s1.id;
+    conflict(
+        store.insert_session(&same_id).await,
+        "insert_session with a taken id",
+    );
+    assert_eq!(
+        ok(
+            store.get_session_by_cookie(same_id.cookie_digest, T0).await,
+            "cookie"
+        ),
+        None
+    );
+    let mut same_cookie = session(alice, T0 + HOUR);
+    same_cookie.cookie_digest = s1.cookie_digest;
+    conflict(
+        store.insert_session(&same_cookie).await,
+        "insert_session with a taken cookie",
+    );
+    assert_eq!(
+        ok(store.get_session(same_cookie.id).await, "get_session"),
+        None
+    );
+
+    let s2 = session(alice, T0 + 2 * HOUR);
+    let bobs = session(UserId::new_random(), T0 + 2 * HOUR);
+    ok(store.insert_session(&s2).await, "insert_session");
+    ok(store.insert_session(&bobs).await, "insert_session");
+    let of_alice = |now| store.list_sessions_of_user(alice, now);
+    assert_eq!(
+        sorted(ok(of_alice(T0).await, "list"), |s| s.id),
+        sorted([s1.id, s2.id], |s| *s)
+    );
+    assert_eq!(
+        sorted(ok(of_alice(T0 + HOUR).await, "list"), |s| s.id),
+        vec![s2.id]
+    );
+    assert!(ok(of_alice(T0 + 2 * HOUR).await, "list_sessions_of_user").is_empty());
+}
+
+/// `add_session_client` records each client once (idempotent) and returns `false` for a session that is
+/// gone.
+pub async fn sessions_clients<S: Store>(store: S) {
+    let sess = session(UserId::new_random(), T0 + HOUR);
+    ok(store.insert_session(&sess).await, "insert_session");
+    let (c1, c2) = (ClientId::new_random(), ClientId::new_random());
+    for client in [c1, c1, c2, c1] {
+        assert!(ok(
+            store.add_session_client(sess.id, client).await,
+            "add_session_client"
+        ));
+    }
+    let stored = ok(store.get_session(sess.id).await, "get_session").expect("session exists");
+    assert_eq!(
+        sorted(stored.clients, |c| *c),
+        sorted([c1, c2], |c| *c),
+        "add_session_client must be idempotent"
+    );
+    assert!(!ok(
+        store.add_session_client(SessionId::new_random(), c1).await,
+        "unknown session"
+    ));
+    assert!(ok(store.end_session(sess.id, T0).await, "end_session").is_some());
+    assert!(!ok(
+        store.add_session_client(sess.id, c1).await,
+        "add to an ended session"
+    ));
+}
+
+/// `end_session` deletes the session, revokes exactly its unrevoked families (and counts them), and
+/// enqueues exactly one notification per client of the session that still exists and has a
+/// `backchannel_logout_uri`, with the right claims, due at `now`; a second call gets `None`.
+pub async fn sessions_end_revokes_and_notifies<S: Store>(store: S) {
+    let (bc1, bc2, plain, other) = (
+        client_with_backchannel(),
+        client_with(metadata(
+            "Second",
+            Some("https://second.example/logout"),
+            None,
+        )),
+        client(),
+        client_with_backchannel(),
+    );
+    for c in [&bc1, &bc2, &plain, &other] {
+        ok(store.insert_client(c).await, "insert_client");
+    }
+    let gone = ClientId::new_random();
+    let alice = UserId::new_random();
+    let mut sess = session(alice, T0 + DAY);
+    sess.clients = vec![bc1.id, bc2.id, plain.id, gone];
+    let mut other_session = session(alice, T0 + DAY);
+    other_session.clients = vec![bc1.id, other.id];
+    ok(store.insert_session(&sess).await, "insert_session");
+    ok(store.insert_session(&other_session).await, "insert_session");
+
+    let in_session = user_family(bc1.id, alice, Some(sess.id));
+    let plain_in_session = user_family(plain.id, alice, Some(sess.id));
+    let in_other_session = user_family(bc1.id, alice, Some(other_session.id));
+    let already_revoked = user_family(bc2.id, alice, Some(sess.id));
+    let without_session = user_family(bc1.id, alice, None);
+    for family in [
+        &in_session,
+        &plain_in_session,
+        &in_other_session,
+        &already_revoked,
+        &without_session,
+    ] {
+        ok(
+            store.create_family(family, None, None, None).await,
+            "create_family",
+        );
+    }
+    assert!(ok(
+        store.revoke_family(already_revoked.id, T0 + 1).await,
+        "revoke_family"
+    ));
+
+    let now = T0 + 100;
+    let ended = ok(store.end_session(sess.id, now).await, "end_session").expect("a live session");
+    assert_eq!(
+        ended.session, sess,
+        "EndedSession.session must be the session as it was"
+    );
+    assert_eq!(
+        ended.families_revoked, 2,
+        "exactly the session's unrevoked families are counted"
+    );
+    for (family, revoked_at) in [
+        (&in_session, Some(now)),
+        (&plain_in_session, Some(now)),
+        (&already_revoked, Some(T0 + 1)),
+        (&in_other_session, None),
+        (&without_session, None),
+    ] {
+        let stored = ok(store.get_family(family.id).await, "get_family").expect("family exists");
+        assert_eq!(
+            stored.revoked_at, revoked_at,
+            "family revocation after end_session"
+        );
+    }
+
+    let notified = sorted(ended.notifications.iter(), |n| n.client_id);
+    assert_eq!(
+        notified,
+        sorted([bc1.id, bc2.id], |c| *c),
+        "exactly the session's existing clients with a backchannel_logout_uri are notified"
+    );
+    let mut jtis = HashSet::new();
+    for n in &ended.notifications {
+        let registered = if n.client_id == bc1.id { &bc1 } else { &bc2 };
+        let uri = registered
+            .metadata
+            .backchannel_logout_uri
+            .as_ref()
+            .expect("registered");
+        assert_eq!(n.backchannel_logout_uri, uri.as_str());
+        assert_eq!((n.claims.sub, n.claims.sid), (Some(alice), Some(sess.id)));
+        assert!(
+            n.claims.jti.len() >= 16,
+            "the jti must be random and long enough"
+        );
+        assert!(
+            jtis.insert(n.claims.jti.clone()),
+            "every notification needs its own jti"
+        );
+        assert_eq!((n.attempts, n.next_attempt_at, n.created_at), (0, now, now));
+        assert_eq!(
+            (n.outcome, &n.last_error, n.finished_at),
+            (OutboxOutcome::Pending, &None, None)
+        );
+        assert_eq!(
+            ok(store.get_logout(n.id).await, "get_logout").as_ref(),
+            Some(n)
+        );
+    }
+    let listed = ok(store.list_logouts(None, 10).await, "list_logouts");
+    assert_eq!(
+        sorted(listed, |n| n.id),
+        sorted(ended.notifications.iter(), |n| n.id)
+    );
+
+    assert_eq!(
+        ok(store.get_session(sess.id).await, "get_session"),
+        None,
+        "the session is deleted"
+    );
+    assert_eq!(
+        ok(
+            store.get_session_by_cookie(sess.cookie_digest, now).await,
+            "cookie"
+        ),
+        None
+    );
+    assert_eq!(
+        ok(store.end_session(sess.id, now + 1).await, "end_session"),
+        None,
+        "second call"
+    );
+    assert_eq!(
+        ok(store.list_logouts(None, 10).await, "list_logouts").len(),
+        2,
+        "no doubles"
+    );
+    assert!(ok(store.get_session(other_session.id).await, "get_session").is_some());
+    let claimed = ok(
+        store.claim_due_logouts(now, now + 30, 10).await,
+        "claim_due_logouts",
+    );
+    assert_eq!(claimed.len(), 2, "the notifications are due at once");
+}
