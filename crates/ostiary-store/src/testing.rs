@@ -1,1 +1,0 @@
-//! The backend conformance suite (being written).
