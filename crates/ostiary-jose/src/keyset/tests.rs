@@ -163,3 +163,13 @@ fn promotion_waits_for_both_the_lead_and_the_lifetime() {
         Some(130)
     );
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    // The server shares the key set across worker threads (behind an `Arc` or a swap cell).
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<KeySet>();
+    assert_send_sync::<SigningKey>();
+    assert_send_sync::<Jwks>();
+    assert_send_sync::<Validation>();
+}
