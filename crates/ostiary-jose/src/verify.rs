@@ -221,7 +221,7 @@ fn type_matches(expected: TokenType, typ: Option<&str>) -> bool {
     bare.eq_ignore_ascii_case(expected.typ())
 }
 
-/// RFC 7519 §4.1 and OIDC Core §3.1.3.7 steps 2, 3, 9 and 10.
+/// RFC 7519 §4.1 and OIDC Core §3.1.3.7 steps 2–5, 9 and 10.
 fn check_claims<C: Jwt>(claims: &C, validation: &Validation) -> Result<(), VerifyError> {
     let registered = claims.registered();
     // OIDC Core §3.1.3.7 step 2: the issuer matches exactly.
@@ -232,6 +232,10 @@ fn check_claims<C: Jwt>(claims: &C, validation: &Validation) -> Result<(), Verif
     if let Some(audience) = &validation.audience
         && registered.aud != audience
     {
+        return Err(VerifyError::WrongAudience);
+    }
+    // Steps 4–5: an `azp`, when present, must be the audience (our single client).
+    if registered.azp.is_some_and(|azp| azp != registered.aud) {
         return Err(VerifyError::WrongAudience);
     }
     let now = validation.now;

@@ -81,6 +81,7 @@ impl Jwt for AccessTokenClaims {
             exp: self.exp,
             iat: self.iat,
             nbf: self.nbf,
+            azp: None,
         }
     }
 }

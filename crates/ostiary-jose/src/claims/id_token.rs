@@ -104,6 +104,7 @@ impl Jwt for IdTokenClaims {
             exp: self.exp,
             iat: self.iat,
             nbf: self.nbf,
+            azp: self.azp.as_deref(),
         }
     }
 }

@@ -99,6 +99,7 @@ impl Jwt for LogoutTokenClaims {
             exp: self.exp,
             iat: self.iat,
             nbf: self.nbf,
+            azp: None,
         }
     }
 }

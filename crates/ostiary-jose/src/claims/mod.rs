@@ -26,6 +26,8 @@ pub(crate) struct Registered<'a> {
     pub(crate) exp: i64,
     pub(crate) iat: i64,
     pub(crate) nbf: Option<i64>,
+    /// The authorized party (ID tokens only).
+    pub(crate) azp: Option<&'a str>,
 }
 
 /// A claims type this crate signs and verifies.

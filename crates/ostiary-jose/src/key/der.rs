@@ -43,8 +43,9 @@ pub(crate) enum DerKind {
 pub(crate) enum KeyType {
     /// RSA, with its modulus size in bits (0 when the inner key could not be read).
     Rsa { modulus_bits: usize },
-    /// EC on P-256.
-    EcP256,
+    /// EC on P-256; `public_key` says whether the `ECPrivateKey` embeds its public key
+    /// (RFC 5915 §3 makes it optional; `ring` requires it).
+    EcP256 { public_key: bool },
     /// EC on another named curve (P-384, secp256k1, …) or explicit parameters.
     EcOtherCurve,
     /// Ed25519.
@@ -132,7 +133,9 @@ fn pkcs8_key_type(alg_id: &[u8], after: &[u8]) -> KeyType {
         KeyType::Rsa { modulus_bits }
     } else if oid == OID_EC {
         match expect(params, OID) {
-            Some((curve, _)) if curve == OID_P256 => KeyType::EcP256,
+            Some((curve, _)) if curve == OID_P256 => KeyType::EcP256 {
+                public_key: ec_has_public_key(after),
+            },
             _ => KeyType::EcOtherCurve,
         }
     } else if oid == OID_ED25519 {
@@ -140,6 +143,26 @@ fn pkcs8_key_type(alg_id: &[u8], after: &[u8]) -> KeyType {
     } else {
         KeyType::Other
     }
+}
+
+/// Whether the `ECPrivateKey` (RFC 5915 §3) in a PKCS#8 `privateKey` OCTET STRING carries the
+/// `[1] publicKey` member.
+fn ec_has_public_key(private_key: &[u8]) -> bool {
+    const PARAMETERS: u8 = 0xa0; // [0] EXPLICIT
+    const PUBLIC_KEY: u8 = 0xa1; // [1] EXPLICIT
+    let Some((_version, rest)) = expect(private_key, OCTET_STRING)
+        .and_then(|(inner, _)| expect(inner, SEQUENCE))
+        .and_then(|(ec, _)| expect(ec, INTEGER))
+    else {
+        return false;
+    };
+    let Some((_scalar, mut rest)) = expect(rest, OCTET_STRING) else {
+        return false;
+    };
+    if let Some((_, after)) = expect(rest, PARAMETERS) {
+        rest = after;
+    }
+    expect(rest, PUBLIC_KEY).is_some()
 }
 
 /// Rewrites a PKCS#8 v2 `OneAsymmetricKey` (RFC 5958 §2, with the optional public key) as

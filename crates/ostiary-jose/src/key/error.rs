@@ -86,12 +86,9 @@ pub enum KeyError {
 }
 
 impl From<ring::error::KeyRejected> for KeyError {
-    fn from(rejected: ring::error::KeyRejected) -> Self {
-        // `ring` only exposes the reason as display text; map the one operators can fix.
-        if rejected.to_string() == "PublicKeyIsMissing" {
-            KeyError::PublicKeyMissing
-        } else {
-            KeyError::Rejected
-        }
+    fn from(_: ring::error::KeyRejected) -> Self {
+        // `ring` gives no stable reason; the refusals operators can fix were classified
+        // before `ring` saw the key.
+        KeyError::Rejected
     }
 }

@@ -266,7 +266,10 @@ impl Pair {
 /// support with a precise error.
 fn detect(der: &[u8]) -> Result<(Algorithm, Format), KeyError> {
     match der::classify(der)? {
-        DerKind::Pkcs8(KeyType::EcP256) => Ok((Algorithm::Es256, Format::Pkcs8)),
+        DerKind::Pkcs8(KeyType::EcP256 { public_key: true }) => {
+            Ok((Algorithm::Es256, Format::Pkcs8))
+        }
+        DerKind::Pkcs8(KeyType::EcP256 { public_key: false }) => Err(KeyError::PublicKeyMissing),
         DerKind::Pkcs8(KeyType::Ed25519) => Ok((Algorithm::EdDsa, Format::Pkcs8)),
         DerKind::Pkcs8(KeyType::Rsa { modulus_bits }) => {
             check_rsa_bits(modulus_bits).map(|()| (Algorithm::Rs256, Format::Pkcs8))

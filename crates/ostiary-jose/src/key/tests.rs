@@ -190,3 +190,25 @@ fn raw_signatures_verify_with_the_public_jwk() {
         assert!(!key.public_jwk().verify_signature(b"massage", &sig));
     }
 }
+
+#[test]
+fn ec_key_without_its_public_key_is_named() {
+    // Strip the `[1] publicKey` from the ECPrivateKey inside ring's PKCS#8 (RFC 5915 §3).
+    let der = SigningKey::generate(Algorithm::Es256).unwrap().to_der();
+    let scalar_at = der
+        .windows(4)
+        .position(|w| w == [0x02, 0x01, 0x01, 0x04])
+        .unwrap();
+    let alg_id = der.get(6..27).unwrap(); // after `30 81 87 02 01 00`: SEQUENCE { id-ecPublicKey, prime256v1 }
+    let scalar = der.get(scalar_at + 5..scalar_at + 37).unwrap();
+    let mut ec_private_key = vec![0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20];
+    ec_private_key.extend_from_slice(scalar);
+    let mut pkcs8 = vec![0x30, 0x41, 0x02, 0x01, 0x00];
+    pkcs8.extend_from_slice(alg_id);
+    pkcs8.extend_from_slice(&[0x04, 0x27]);
+    pkcs8.extend_from_slice(&ec_private_key);
+    assert_eq!(
+        SigningKey::from_der(Algorithm::Es256, &pkcs8).err(),
+        Some(KeyError::PublicKeyMissing)
+    );
+}

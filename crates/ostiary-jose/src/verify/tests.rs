@@ -276,6 +276,26 @@ fn issuer_and_audience_are_exact() {
 }
 
 #[test]
+fn azp_must_be_the_audience() {
+    let keys = keys();
+    let mut claims = IdTokenClaims::new(ISS, "u", "c1", NOW, NOW + 60);
+    claims.azp = Some("c1".to_owned());
+    let token = keys.sign_id_token(&claims).unwrap();
+    assert!(keys.verify_id_token(&token, &validation()).is_ok());
+    claims.azp = Some("c2".to_owned());
+    let token = keys.sign_id_token(&claims).unwrap();
+    assert_eq!(
+        keys.verify_id_token(&token, &validation()),
+        Err(VerifyError::WrongAudience)
+    );
+    let any = Validation::any_audience(ISS, NOW);
+    assert_eq!(
+        keys.verify_id_token(&token, &any),
+        Err(VerifyError::WrongAudience)
+    );
+}
+
+#[test]
 fn errors_never_echo_the_token() {
     for error in [
         VerifyError::Malformed,
