@@ -1,0 +1,372 @@
+//! Reading records out of rows, written once for both backends.
+//!
+//! [`Cols`] is the small typed accessor both row types implement (ids are TEXT on SQLite and UUID on
+//! PostgreSQL; everything else decodes alike). Every failure names the column as
+//! [`StoreError::Corrupt`], so a damaged row is reported precisely and never panics.
+
+use ostiary_store::records::*;
+use ostiary_store::{
+    ClientId, Digest, DigestKeyMaterial, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId,
+    ScopeSet, SessionId, StoreError, StoreResult, UserId,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// Typed column access with errors that name the column.
+pub(crate) trait Cols {
+    fn i64(&self, col: &'static str) -> StoreResult<i64>;
+    fn opt_i64(&self, col: &'static str) -> StoreResult<Option<i64>>;
+    fn flag(&self, col: &'static str) -> StoreResult<bool>;
+    fn text(&self, col: &'static str) -> StoreResult<String>;
+    fn opt_text(&self, col: &'static str) -> StoreResult<Option<String>>;
+    fn opt_blob(&self, col: &'static str) -> StoreResult<Option<Vec<u8>>>;
+    fn digest(&self, col: &'static str) -> StoreResult<Digest>;
+    fn opt_digest(&self, col: &'static str) -> StoreResult<Option<Digest>>;
+    fn uuid(&self, col: &'static str) -> StoreResult<Uuid>;
+    fn opt_uuid(&self, col: &'static str) -> StoreResult<Option<Uuid>>;
+}
+
+macro_rules! common_cols {
+    () => {
+        fn i64(&self, col: &'static str) -> StoreResult<i64> {
+            self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn opt_i64(&self, col: &'static str) -> StoreResult<Option<i64>> {
+            self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn flag(&self, col: &'static str) -> StoreResult<bool> {
+            self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn text(&self, col: &'static str) -> StoreResult<String> {
+            self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn opt_text(&self, col: &'static str) -> StoreResult<Option<String>> {
+            self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn opt_blob(&self, col: &'static str) -> StoreResult<Option<Vec<u8>>> {
+            self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn digest(&self, col: &'static str) -> StoreResult<Digest> {
+            let bytes: &[u8] = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
+            Digest::from_slice(bytes).ok_or(StoreError::Corrupt(col))
+        }
+        fn opt_digest(&self, col: &'static str) -> StoreResult<Option<Digest>> {
+            let bytes: Option<&[u8]> = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
+            bytes
+                .map(|b| Digest::from_slice(b).ok_or(StoreError::Corrupt(col)))
+                .transpose()
+        }
+    };
+}
+
+impl Cols for SqliteRow {
+    common_cols!();
+
+    fn uuid(&self, col: &'static str) -> StoreResult<Uuid> {
+        let text: &str = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
+        parse_uuid(text, col)
+    }
+
+    fn opt_uuid(&self, col: &'static str) -> StoreResult<Option<Uuid>> {
+        let text: Option<&str> = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
+        text.map(|t| parse_uuid(t, col)).transpose()
+    }
+}
+
+impl Cols for PgRow {
+    common_cols!();
+
+    fn uuid(&self, col: &'static str) -> StoreResult<Uuid> {
+        self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+    }
+
+    fn opt_uuid(&self, col: &'static str) -> StoreResult<Option<Uuid>> {
+        self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+    }
+}
+
+/// SQLite ids are stored in the one hyphenated form that the id types accept.
+fn parse_uuid(text: &str, col: &'static str) -> StoreResult<Uuid> {
+    if text.len() != 36 {
+        return Err(StoreError::Corrupt(col));
+    }
+    Uuid::try_parse(text).map_err(|_| StoreError::Corrupt(col))
+}
+
+fn scope(r: &impl Cols, col: &'static str) -> StoreResult<ScopeSet> {
+    ScopeSet::parse(&r.text(col)?).map_err(|_| StoreError::Corrupt(col))
+}
+
+fn amr(r: &impl Cols, col: &'static str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(&r.text(col)?).map_err(|_| StoreError::Corrupt(col))
+}
+
+fn actor(r: &impl Cols, type_col: &'static str, id_col: &'static str) -> StoreResult<Actor> {
+    let kind = r.text(type_col)?;
+    actor_from(&kind, r.opt_uuid(id_col)?, type_col)
+}
+
+fn actor_from(kind: &str, id: Option<Uuid>, col: &'static str) -> StoreResult<Actor> {
+    match (kind, id) {
+        ("user", Some(id)) => Ok(Actor::User(UserId::from_uuid(id))),
+        ("client", Some(id)) => Ok(Actor::Client(ClientId::from_uuid(id))),
+        ("system", None) => Ok(Actor::System),
+        _ => Err(StoreError::Corrupt(col)),
+    }
+}
+
+/// `(actor, at)` from three nullable columns: all null is `None`.
+fn stamp(
+    r: &impl Cols,
+    type_col: &'static str,
+    id_col: &'static str,
+    at_col: &'static str,
+) -> StoreResult<Option<(Actor, UnixTime)>> {
+    match (r.opt_text(type_col)?, r.opt_i64(at_col)?) {
+        (None, None) => Ok(None),
+        (Some(kind), Some(at)) => Ok(Some((
+            actor_from(&kind, r.opt_uuid(id_col)?, type_col)?,
+            at,
+        ))),
+        _ => Err(StoreError::Corrupt(at_col)),
+    }
+}
+
+pub(crate) fn client(r: &impl Cols) -> StoreResult<Client> {
+    let metadata = serde_json::from_str(&r.text("metadata")?)
+        .map_err(|_| StoreError::Corrupt("clients.metadata"))?;
+    Ok(Client {
+        id: ClientId::from_uuid(r.uuid("id")?),
+        metadata,
+        secret_digest: r.digest("secret_digest")?,
+        created_at: r.i64("created_at")?,
+        updated_at: r.i64("updated_at")?,
+        secret_rotated_at: r.i64("secret_rotated_at")?,
+    })
+}
+
+pub(crate) fn user(r: &impl Cols) -> StoreResult<User> {
+    let profile = serde_json::from_str(&r.text("profile")?)
+        .map_err(|_| StoreError::Corrupt("users.profile"))?;
+    Ok(User {
+        id: UserId::from_uuid(r.uuid("id")?),
+        username: r.text("username")?,
+        email: r.opt_text("email")?,
+        email_verified: r.flag("email_verified")?,
+        password_hash: PasswordHash::from_phc(r.text("password_hash")?),
+        profile,
+        disabled: r.flag("disabled")?,
+        created_at: r.i64("created_at")?,
+        updated_at: r.i64("updated_at")?,
+    })
+}
+
+pub(crate) fn organization(r: &impl Cols) -> StoreResult<Organization> {
+    Ok(Organization {
+        id: OrganizationId::from_uuid(r.uuid("id")?),
+        name: r.text("name")?,
+        created_at: r.i64("created_at")?,
+    })
+}
+
+pub(crate) fn membership(r: &impl Cols) -> StoreResult<Membership> {
+    Ok(Membership {
+        organization_id: OrganizationId::from_uuid(r.uuid("organization_id")?),
+        user_id: UserId::from_uuid(r.uuid("user_id")?),
+        role: OrgRole::parse(&r.text("role")?).ok_or(StoreError::Corrupt("role"))?,
+        created_at: r.i64("created_at")?,
+    })
+}
+
+/// A session from the rows of `sessions LEFT JOIN session_clients` ordered by `seq`: one row per client,
+/// or one row with a null client.
+pub(crate) fn session<R: Cols>(rows: &[R]) -> StoreResult<Option<Session>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut clients = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(id) = row.opt_uuid("client_id")? {
+            clients.push(ClientId::from_uuid(id));
+        }
+    }
+    Ok(Some(Session {
+        id: SessionId::from_uuid(first.uuid("id")?),
+        cookie_digest: first.digest("cookie_digest")?,
+        user_id: UserId::from_uuid(first.uuid("user_id")?),
+        auth_time: first.i64("auth_time")?,
+        amr: amr(first, "amr")?,
+        created_at: first.i64("created_at")?,
+        expires_at: first.i64("expires_at")?,
+        clients,
+    }))
+}
+
+/// Groups rows of several sessions (ordered by session, then `seq`) into sessions.
+pub(crate) fn sessions<R: Cols>(rows: &[R]) -> StoreResult<Vec<Session>> {
+    let mut out: Vec<Session> = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let id = rows.get(start).map(|r| r.uuid("id")).transpose()?;
+        let mut end = start + 1;
+        while let Some(row) = rows.get(end) {
+            if Some(row.uuid("id")?) != id {
+                break;
+            }
+            end += 1;
+        }
+        if let Some(session) = session(rows.get(start..end).unwrap_or_default())? {
+            out.push(session);
+        }
+        start = end;
+    }
+    Ok(out)
+}
+
+pub(crate) fn code(r: &impl Cols) -> StoreResult<AuthorizationCode> {
+    Ok(AuthorizationCode {
+        digest: r.digest("digest")?,
+        client_id: ClientId::from_uuid(r.uuid("client_id")?),
+        user_id: UserId::from_uuid(r.uuid("user_id")?),
+        redirect_uri: r.text("redirect_uri")?,
+        scope: scope(r, "scope")?,
+        code_challenge: r.opt_text("code_challenge")?,
+        nonce: r.opt_text("nonce")?,
+        session_id: SessionId::from_uuid(r.uuid("session_id")?),
+        auth_time: r.i64("auth_time")?,
+        amr: amr(r, "amr")?,
+        family_id: FamilyId::from_uuid(r.uuid("family_id")?),
+        created_at: r.i64("created_at")?,
+        expires_at: r.i64("expires_at")?,
+    })
+}
+
+/// A family read through [`crate::columns::family_cols`].
+pub(crate) fn family(r: &impl Cols) -> StoreResult<TokenFamily> {
+    let subject_id = r.uuid("f_subject_id")?;
+    let subject = match r.text("f_subject_type")?.as_str() {
+        "user" => Subject::User(UserId::from_uuid(subject_id)),
+        "organization" => Subject::Organization(OrganizationId::from_uuid(subject_id)),
+        _ => return Err(StoreError::Corrupt("f_subject_type")),
+    };
+    Ok(TokenFamily {
+        id: FamilyId::from_uuid(r.uuid("f_id")?),
+        client_id: ClientId::from_uuid(r.uuid("f_client_id")?),
+        subject,
+        scope: scope(r, "f_scope")?,
+        session_id: r.opt_uuid("f_session_id")?.map(SessionId::from_uuid),
+        org_authorization_id: r
+            .opt_uuid("f_org_authorization_id")?
+            .map(OrgAuthorizationId::from_uuid),
+        auth_time: r.opt_i64("f_auth_time")?,
+        amr: amr(r, "f_amr")?,
+        created_at: r.i64("f_created_at")?,
+        expires_at: r.i64("f_expires_at")?,
+        revoked_at: r.opt_i64("f_revoked_at")?,
+    })
+}
+
+/// An access token read through [`crate::columns::access_cols`].
+pub(crate) fn access(r: &impl Cols) -> StoreResult<AccessTokenRecord> {
+    Ok(AccessTokenRecord {
+        digest: r.digest("a_digest")?,
+        family_id: FamilyId::from_uuid(r.uuid("a_family_id")?),
+        scope: scope(r, "a_scope")?,
+        issued_at: r.i64("a_issued_at")?,
+        expires_at: r.i64("a_expires_at")?,
+        revoked_at: r.opt_i64("a_revoked_at")?,
+    })
+}
+
+/// A refresh token read through [`crate::columns::refresh_cols`].
+pub(crate) fn refresh(r: &impl Cols) -> StoreResult<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        digest: r.digest("r_digest")?,
+        family_id: FamilyId::from_uuid(r.uuid("r_family_id")?),
+        issued_at: r.i64("r_issued_at")?,
+        expires_at: r.i64("r_expires_at")?,
+        rotated_at: r.opt_i64("r_rotated_at")?,
+        successor: r.opt_digest("r_successor")?,
+        retry_until: r.opt_i64("r_retry_until")?,
+        sealed_retry: r.opt_blob("r_sealed_retry")?,
+    })
+}
+
+pub(crate) fn consent(r: &impl Cols) -> StoreResult<Consent> {
+    Ok(Consent {
+        user_id: UserId::from_uuid(r.uuid("user_id")?),
+        client_id: ClientId::from_uuid(r.uuid("client_id")?),
+        scope: scope(r, "scope")?,
+        granted_at: r.i64("granted_at")?,
+        updated_at: r.i64("updated_at")?,
+    })
+}
+
+pub(crate) fn org_authorization(r: &impl Cols) -> StoreResult<OrgAuthorization> {
+    Ok(OrgAuthorization {
+        id: OrgAuthorizationId::from_uuid(r.uuid("id")?),
+        organization_id: OrganizationId::from_uuid(r.uuid("organization_id")?),
+        client_id: ClientId::from_uuid(r.uuid("client_id")?),
+        scope: scope(r, "scope")?,
+        state: OrgAuthorizationState::parse(&r.text("state")?)
+            .ok_or(StoreError::Corrupt("state"))?,
+        created_by: actor(r, "created_by_type", "created_by_id")?,
+        created_at: r.i64("created_at")?,
+        pending_expires_at: r.i64("pending_expires_at")?,
+        activated: stamp(r, "activated_by_type", "activated_by_id", "activated_at")?,
+        revoked: stamp(r, "revoked_by_type", "revoked_by_id", "revoked_at")?,
+        failed: stamp(r, "failed_by_type", "failed_by_id", "failed_at")?,
+    })
+}
+
+pub(crate) fn outbox(r: &impl Cols) -> StoreResult<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: OutboxId::from_uuid(r.uuid("id")?),
+        client_id: ClientId::from_uuid(r.uuid("client_id")?),
+        backchannel_logout_uri: r.text("backchannel_logout_uri")?,
+        claims: LogoutClaims {
+            sub: r.opt_uuid("sub")?.map(UserId::from_uuid),
+            sid: r.opt_uuid("sid")?.map(SessionId::from_uuid),
+            jti: r.text("jti")?,
+        },
+        attempts: u32::try_from(r.i64("attempts")?).map_err(|_| StoreError::Corrupt("attempts"))?,
+        next_attempt_at: r.i64("next_attempt_at")?,
+        outcome: OutboxOutcome::parse(&r.text("outcome")?).ok_or(StoreError::Corrupt("outcome"))?,
+        last_error: r.opt_text("last_error")?,
+        created_at: r.i64("created_at")?,
+        finished_at: r.opt_i64("finished_at")?,
+    })
+}
+
+pub(crate) fn signing_key(r: &impl Cols) -> StoreResult<SigningKeyRecord> {
+    let der = r
+        .opt_blob("private_der")?
+        .ok_or(StoreError::Corrupt("private_der"))?;
+    Ok(SigningKeyRecord {
+        kid: r.text("kid")?,
+        alg: r.text("alg")?,
+        private_der: Zeroizing::new(der),
+        state: SigningKeyState::parse(&r.text("state")?).ok_or(StoreError::Corrupt("state"))?,
+        published_at: r.i64("published_at")?,
+        activated_at: r.opt_i64("activated_at")?,
+        retired_at: r.opt_i64("retired_at")?,
+    })
+}
+
+pub(crate) fn digest_key(r: &impl Cols) -> StoreResult<DigestKeyRecord> {
+    let id = u16::try_from(r.i64("id")?).map_err(|_| StoreError::Corrupt("digest_keys.id"))?;
+    let raw = Zeroizing::new(r.opt_blob("key_bytes")?.unwrap_or_default());
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    if raw.len() != bytes.len() {
+        return Err(StoreError::Corrupt("digest_keys.key_bytes"));
+    }
+    bytes.copy_from_slice(&raw);
+    Ok(DigestKeyRecord {
+        material: DigestKeyMaterial { id, bytes },
+        current: r.flag("current")?,
+        created_at: r.i64("created_at")?,
+    })
+}

@@ -1,0 +1,119 @@
+//! The decisions both backends share, kept apart from the SQL that gathers their inputs.
+
+use ostiary_store::records::*;
+use ostiary_store::{ClientId, FamilyId, OutboxId, StoreError, StoreResult};
+
+use crate::decode::Cols;
+
+/// Reads what [`SpentRefresh::from_row`] needs for the presented token `$1`: itself, its family and its
+/// successor.
+pub(crate) const SPENT_REFRESH: &str = "SELECT r.family_id, r.expires_at, r.rotated_at, r.retry_until, \
+     r.sealed_retry, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at, s.digest AS s_digest, \
+     s.rotated_at AS s_rotated_at, s.expires_at AS s_expires_at \
+     FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
+     LEFT JOIN refresh_tokens s ON s.digest = r.successor WHERE r.digest = $1";
+
+/// The error for a rotation whose new tokens name another family than the presented token's.
+pub(crate) fn wrong_family() -> StoreError {
+    StoreError::Invalid("rotated tokens must belong to the presented token's family".to_owned())
+}
+
+/// What a refresh token that could not be rotated looks like: the token, its family and its successor.
+#[derive(Debug)]
+pub(crate) struct SpentRefresh {
+    pub(crate) family_id: FamilyId,
+    pub(crate) expires_at: UnixTime,
+    pub(crate) rotated_at: Option<UnixTime>,
+    pub(crate) retry_until: Option<UnixTime>,
+    pub(crate) sealed_retry: Option<Vec<u8>>,
+    pub(crate) family_revoked_at: Option<UnixTime>,
+    pub(crate) family_expires_at: UnixTime,
+    /// The successor's `(rotated_at, expires_at)`, if it still exists.
+    pub(crate) successor: Option<(Option<UnixTime>, UnixTime)>,
+}
+
+impl SpentRefresh {
+    /// Reads the columns `family_id, expires_at, rotated_at, retry_until, sealed_retry, f_revoked_at,
+    /// f_expires_at, s_digest, s_rotated_at, s_expires_at`.
+    pub(crate) fn from_row(r: &impl Cols) -> StoreResult<Self> {
+        let successor = match r.opt_digest("s_digest")? {
+            Some(_) => Some((r.opt_i64("s_rotated_at")?, r.i64("s_expires_at")?)),
+            None => None,
+        };
+        Ok(Self {
+            family_id: FamilyId::from_uuid(r.uuid("family_id")?),
+            expires_at: r.i64("expires_at")?,
+            rotated_at: r.opt_i64("rotated_at")?,
+            retry_until: r.opt_i64("retry_until")?,
+            sealed_retry: r.opt_blob("sealed_retry")?,
+            family_revoked_at: r.opt_i64("f_revoked_at")?,
+            family_expires_at: r.i64("f_expires_at")?,
+            successor,
+        })
+    }
+}
+
+/// The outcome for a presented refresh token that the winning `UPDATE` did not match.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Spent {
+    /// Unknown, or unspent but expired or in an inactive family.
+    Invalid,
+    /// A retry within the window: answer with the sealed response.
+    Retry(Vec<u8>),
+    /// A replay: revoke the family.
+    Replay(FamilyId),
+    /// Unspent and usable: the winning update could only have missed because the new tokens name
+    /// another family than the presented token's.
+    WrongFamily,
+}
+
+/// Decides between retry, replay and invalid, in the precedence of `TokenStore::rotate_refresh`.
+pub(crate) fn spent_refresh(state: Option<SpentRefresh>, now: UnixTime) -> Spent {
+    let Some(state) = state else {
+        return Spent::Invalid;
+    };
+    let family_active = state.family_revoked_at.is_none() && now < state.family_expires_at;
+    if state.rotated_at.is_some() {
+        let in_window = state.retry_until.is_some_and(|until| now <= until);
+        // The successor must be unspent and unexpired for a retry to hand it out again.
+        let successor_usable = state
+            .successor
+            .is_some_and(|(rotated_at, expires_at)| rotated_at.is_none() && now < expires_at);
+        return match state.sealed_retry {
+            Some(sealed) if in_window && successor_usable && family_active => Spent::Retry(sealed),
+            // RFC 9700 §4.14.2: a rotated-out refresh token presented again revokes the family,
+            // whatever its own expiry or its family's state.
+            _ => Spent::Replay(state.family_id),
+        };
+    }
+    if now >= state.expires_at || !family_active {
+        return Spent::Invalid;
+    }
+    Spent::WrongFamily
+}
+
+/// The back-channel logout notification for one client of an ended session (OIDC Back-Channel Logout
+/// 1.0 §2.4: `sub` and `sid`, and a fresh `jti` kept across delivery attempts).
+pub(crate) fn logout_entry(
+    session: &Session,
+    client_id: ClientId,
+    backchannel_logout_uri: String,
+    now: UnixTime,
+) -> OutboxEntry {
+    OutboxEntry {
+        id: OutboxId::new_random(),
+        client_id,
+        backchannel_logout_uri,
+        claims: LogoutClaims {
+            sub: Some(session.user_id),
+            sid: Some(session.id),
+            jti: uuid::Uuid::new_v4().to_string(),
+        },
+        attempts: 0,
+        next_attempt_at: now,
+        outcome: OutboxOutcome::Pending,
+        last_error: None,
+        created_at: now,
+        finished_at: None,
+    }
+}

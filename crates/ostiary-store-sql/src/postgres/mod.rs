@@ -1,0 +1,137 @@
+//! The PostgreSQL backend: a connection pool, safe for several server instances sharing one database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use ostiary_store::StoreResult;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+use crate::OpenError;
+use crate::error::store_error;
+
+mod clients;
+mod codes;
+mod keys;
+mod orgauth;
+mod purge;
+mod sessions;
+mod tokens;
+mod users;
+
+/// The PostgreSQL migrations, embedded at compile time from `migrations/postgres`.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Options of [`PostgresStore::connect`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PostgresOptions {
+    /// The most connections this instance opens. Size it so that every instance's pool together stays
+    /// under the server's `max_connections`.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long an operation waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+    /// Whether [`PostgresStore::connect`] applies pending migrations (the default). Migrations take a
+    /// PostgreSQL advisory lock, so instances starting together apply them once.
+    pub migrate: bool,
+}
+
+impl Default for PostgresOptions {
+    /// 10 connections, none kept idle, 10 s acquire timeout, migrations on.
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(10),
+            migrate: true,
+        }
+    }
+}
+
+impl PostgresOptions {
+    /// Sets [`Self::max_connections`].
+    pub fn max_connections(mut self, max_connections: u32) -> Self {
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// Sets [`Self::migrate`].
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+}
+
+/// The PostgreSQL store. Cheap to clone: clones share the pool.
+///
+/// Every atomic operation of the store traits is one statement or one transaction under READ COMMITTED,
+/// with row locks or compare-and-set `UPDATE`s where requests may race, on one instance or several.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database?sslmode=…`) and
+    /// applies pending migrations unless [`PostgresOptions::migrate`] is off. The pool connects lazily
+    /// beyond the first connection, which is opened here to fail fast on a wrong URL or password.
+    pub async fn connect(url: &str, options: PostgresOptions) -> Result<Self, OpenError> {
+        if options.max_connections == 0 {
+            return Err(OpenError::InvalidOptions(
+                "max_connections must be at least 1",
+            ));
+        }
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(OpenError::InvalidUrl)?
+            .application_name("ostiary");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .min_connections(options.min_connections.min(options.max_connections))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(OpenError::Connect)?;
+        let store = Self { pool };
+        if options.migrate {
+            store.migrate().await?;
+        }
+        tracing::info!(
+            max_connections = options.max_connections,
+            "connected PostgreSQL store"
+        );
+        Ok(store)
+    }
+
+    /// Applies the migrations this build embeds that the database has not seen yet. Idempotent and safe
+    /// to run from several instances at once (an advisory lock serializes them). This is what
+    /// `ostiary migrate` runs.
+    pub async fn migrate(&self) -> Result<(), OpenError> {
+        MIGRATOR.run(&self.pool).await.map_err(OpenError::Migrate)
+    }
+
+    /// Closes every connection, waiting for operations in flight. Later operations fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A READ COMMITTED transaction.
+    async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(store_error)
+    }
+}
+
+/// A listing query: `$1` is the `LIMIT`, and `$2`, bound only when present, the key it filters on.
+fn paged(
+    sql: &'static str,
+    limit: usize,
+    key: Option<uuid::Uuid>,
+) -> sqlx::query::Query<'static, Postgres, <Postgres as sqlx::Database>::Arguments> {
+    let query = sqlx::query(sql).bind(crate::encode::limit(limit));
+    match key {
+        Some(key) => query.bind(key),
+        None => query,
+    }
+}

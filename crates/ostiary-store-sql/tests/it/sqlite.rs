@@ -1,0 +1,157 @@
+//! SQLite: the conformance suite (a fresh file per case), durability across a reopen, migrations, and two
+//! store instances racing on one file.
+
+use ostiary_store::*;
+use ostiary_store_sql::{OpenError, SqliteOptions, SqliteStore, Synchronous};
+use sqlx::Connection;
+use sqlx::sqlite::SqliteConnection;
+
+use crate::support::{temp_db_path, temp_dir};
+use crate::{common, fixtures};
+
+mod conformance {
+    ostiary_store::conformance_tests!(crate::support::fresh_sqlite);
+}
+
+mod two_instances {
+    use ostiary_store_sql::{SqliteOptions, SqliteStore};
+
+    /// Two stores (two writers, two reader pools) on one file, like two processes.
+    async fn pair(_test: &str) -> Option<(SqliteStore, SqliteStore)> {
+        let path = crate::support::temp_db_path();
+        let a = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
+        let b = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
+        Some((a, b))
+    }
+
+    crate::races::race_tests!(pair);
+}
+
+async fn reopen_round_trip(synchronous: Synchronous) {
+    let dir = temp_dir();
+    let path = dir.path().join("ostiary.db");
+    let options = SqliteOptions::new(&path).synchronous(synchronous);
+    let store = SqliteStore::open(options.clone()).await.unwrap();
+    let written = common::write_every_kind(&store).await;
+    store.close().await;
+    drop(store);
+    let store = SqliteStore::open(options).await.unwrap();
+    common::read_back(&store, &written).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn every_record_kind_survives_close_and_reopen() {
+    reopen_round_trip(Synchronous::Normal).await;
+}
+
+#[tokio::test]
+async fn every_record_kind_survives_close_and_reopen_with_synchronous_full() {
+    reopen_round_trip(Synchronous::Full).await;
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    let path = temp_db_path();
+    let first = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
+    first.migrate().await.unwrap();
+    first.close().await;
+    let second = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
+    second.migrate().await.unwrap();
+    second.close().await;
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        applied,
+        i64::try_from(files).unwrap(),
+        "each migration applied once"
+    );
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn opening_without_migrations_leaves_the_file_empty() {
+    let path = temp_db_path();
+    let store = SqliteStore::open(SqliteOptions::new(&path).migrate(false))
+        .await
+        .unwrap();
+    assert!(
+        store.get_user(UserId::new_random()).await.is_err(),
+        "no schema until migrate() runs"
+    );
+    store.migrate().await.unwrap();
+    assert!(
+        store
+            .get_user(UserId::new_random())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_unopenable_path_is_an_open_error() {
+    let dir = temp_dir();
+    let path = dir.path().join("missing-directory").join("ostiary.db");
+    let result = SqliteStore::open(SqliteOptions::new(path)).await;
+    assert!(matches!(result, Err(OpenError::Connect(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn readers_zero_and_in_memory_stores_work() {
+    let store = SqliteStore::open(SqliteOptions::new(temp_db_path()).readers(0))
+        .await
+        .unwrap();
+    common::conflicts_name_their_constraint(&store).await;
+    let memory = SqliteStore::open_in_memory().await.unwrap();
+    let written = common::write_every_kind(&memory).await;
+    common::read_back(&memory, &written).await;
+}
+
+#[tokio::test]
+async fn conflicts_name_their_constraint() {
+    let store = crate::support::fresh_sqlite().await;
+    common::conflicts_name_their_constraint(&store).await;
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_reported_not_a_panic() {
+    let path = temp_db_path();
+    let store = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
+    let user = fixtures::user("ada");
+    store.insert_user(&user).await.unwrap();
+    let client = fixtures::client();
+    store.insert_client(&client).await.unwrap();
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET profile = 'not json'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE clients SET metadata = replace(metadata, 'https://acme.example/callback', 'javascript:alert(1)')")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get_user(user.id).await,
+        Err(StoreError::Corrupt("users.profile"))
+    ));
+    // Stored redirect URIs are re-validated on the way out.
+    assert!(matches!(
+        store.get_client(client.id).await,
+        Err(StoreError::Corrupt("clients.metadata"))
+    ));
+}
