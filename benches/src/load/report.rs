@@ -1,0 +1,355 @@
+//! The printed table and the JSON report.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::argon::HashRate;
+use super::error::TallyLine;
+use super::machine::{MachineInfo, Memory};
+use super::runner::RunSummary;
+use super::workload::Workload;
+
+/// The design's target for a workload on the default store, as a ratio to the baseline rate.
+pub fn target_ratio(workload: &str) -> Option<f64> {
+    match workload.parse::<Workload>().ok()? {
+        Workload::Discovery => Some(0.80),
+        Workload::Introspection | Workload::Userinfo => Some(0.50),
+        Workload::Refresh => Some(0.25),
+        Workload::Sso => Some(0.10),
+        _ => None,
+    }
+}
+
+/// The p99 bound (ms) at 32 concurrent clients for non-login workloads.
+pub const P99_BOUND_MS: f64 = 10.0;
+
+/// Whether the p99 bound applies to this row.
+fn p99_bound_applies(workload: &str, concurrency: usize) -> bool {
+    concurrency == 32
+        && matches!(
+            workload.parse::<Workload>(),
+            Ok(Workload::Discovery
+                | Workload::Introspection
+                | Workload::Userinfo
+                | Workload::Refresh)
+        )
+}
+
+/// One measured cell: a workload at one concurrency on one store.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// `sqlite`, `postgres`, `memory`, or `provider` for an external one.
+    pub store: String,
+    /// The measurement.
+    pub run: RunSummary,
+    /// The baseline's rate at the same concurrency in the same run.
+    pub baseline_per_s: Option<f64>,
+    /// `ops_per_s / baseline_per_s`.
+    pub ratio: Option<f64>,
+    /// The server's memory after this workload.
+    pub server_memory: Option<Memory>,
+    /// `ok`, `BELOW <target>`, `P99 > 10ms`, or `-` where no target applies.
+    pub verdict: String,
+}
+
+impl Row {
+    /// A row, with its ratio and verdict computed.
+    pub fn new(
+        store: &str,
+        run: RunSummary,
+        baseline_per_s: Option<f64>,
+        memory: Option<Memory>,
+    ) -> Self {
+        let ratio = baseline_per_s
+            .filter(|b| *b > 0.0)
+            .map(|b| run.ops_per_s / b);
+        let mut verdict = Vec::new();
+        if let (Some(target), Some(ratio)) = (target_ratio(&run.workload), ratio)
+            && ratio < target
+        {
+            verdict.push(format!("BELOW {target:.2}"));
+        }
+        if p99_bound_applies(&run.workload, run.concurrency)
+            && run.p99_ms.is_none_or(|p| p > P99_BOUND_MS)
+        {
+            verdict.push("P99>10ms".to_owned());
+        }
+        if run.errors > 0 {
+            verdict.push("ERRORS".to_owned());
+        }
+        let verdict = if !verdict.is_empty() {
+            verdict.join(" ")
+        } else if target_ratio(&run.workload).is_some() {
+            "ok".to_owned()
+        } else {
+            "-".to_owned()
+        };
+        Self {
+            store: store.to_owned(),
+            run,
+            baseline_per_s,
+            ratio,
+            server_memory: memory,
+            verdict,
+        }
+    }
+}
+
+/// Everything a run of the harness measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Where it ran.
+    pub machine: MachineInfo,
+    /// Baseline runs (one per concurrency).
+    pub baseline: Vec<RunSummary>,
+    /// Argon2id hashes/s on one thread and on every core.
+    pub argon2id: Vec<HashRate>,
+    /// The measured cells.
+    pub rows: Vec<Row>,
+    /// Server memory after the last workload of each store.
+    pub final_memory: Vec<(String, Option<Memory>)>,
+    /// Stores that were asked for but could not run, with the reason.
+    pub skipped: Vec<String>,
+}
+
+impl Report {
+    /// The total failures over every row and the baseline.
+    pub fn total_errors(&self) -> u64 {
+        self.rows.iter().map(|r| r.run.errors).sum::<u64>()
+            + self.baseline.iter().map(|b| b.errors).sum::<u64>()
+    }
+}
+
+fn opt(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
+}
+
+/// The human-readable report: machine, baseline, the table, Argon2id, and every error kind.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let m = &report.machine;
+    let _ = writeln!(
+        out,
+        "machine: {} | {} cores | kernel {} | load {}",
+        m.cpu,
+        m.cores,
+        m.kernel,
+        opt(m.loadavg_1m, 2)
+    );
+    let _ = writeln!(out, "commit:  {}", m.commit);
+    for b in &report.baseline {
+        let _ = writeln!(
+            out,
+            "baseline (hello world) c={:<3} {:>9.0} req/s  p50 {} ms  p99 {} ms  errors {}",
+            b.concurrency,
+            b.ops_per_s,
+            opt(b.p50_ms, 3),
+            opt(b.p99_ms, 3),
+            b.errors
+        );
+    }
+    for a in &report.argon2id {
+        let _ = writeln!(
+            out,
+            "argon2id (19 MiB, t=2, p=1) on {} thread(s): {:.1} hashes/s",
+            a.threads, a.per_second
+        );
+    }
+    out.push('\n');
+    out.push_str(&render_rows(&report.rows));
+    for (store, memory) in &report.final_memory {
+        let _ = writeln!(
+            out,
+            "{store}: server RSS after all workloads {} MB (peak {} MB)",
+            opt(memory.map(|m| kib_to_mb(m.rss_kib)), 1),
+            opt(memory.map(|m| kib_to_mb(m.peak_kib)), 1),
+        );
+    }
+    if let Some(fastest) = report
+        .argon2id
+        .iter()
+        .map(|a| a.per_second)
+        .reduce(f64::max)
+    {
+        for row in report.rows.iter().filter(|r| r.run.workload == "password") {
+            let _ = writeln!(
+                out,
+                "{} password c={}: {:.1} flows/s = {:.0}% of the all-core Argon2id rate ({fastest:.1}/s)",
+                row.store,
+                row.run.concurrency,
+                row.run.ops_per_s,
+                100.0 * row.run.ops_per_s / fastest.max(f64::EPSILON)
+            );
+        }
+    }
+    out.push_str(&render_errors(report));
+    out
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn kib_to_mb(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// The table alone.
+pub fn render_rows(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}  verdict",
+        "store",
+        "workload",
+        "conc",
+        "ops/s",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "errors",
+        "ratio",
+        "RSS MB"
+    );
+    for row in rows {
+        let r = &row.run;
+        let _ = writeln!(
+            out,
+            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}  {}",
+            row.store,
+            r.workload,
+            r.concurrency,
+            r.ops_per_s,
+            r.requests_per_s,
+            opt(r.p50_ms, 2),
+            opt(r.p90_ms, 2),
+            opt(r.p99_ms, 2),
+            r.errors,
+            opt(row.ratio, 3),
+            opt(row.server_memory.map(|m| kib_to_mb(m.rss_kib)), 1),
+            row.verdict
+        );
+    }
+    out
+}
+
+fn render_errors(report: &Report) -> String {
+    let mut out = String::new();
+    let mut lines: Vec<(String, &TallyLine)> = Vec::new();
+    for b in &report.baseline {
+        lines.extend(
+            b.error_kinds
+                .iter()
+                .map(|l| (format!("baseline c={}", b.concurrency), l)),
+        );
+    }
+    for row in &report.rows {
+        let label = format!(
+            "{} {} c={}",
+            row.store, row.run.workload, row.run.concurrency
+        );
+        lines.extend(row.run.error_kinds.iter().map(|l| (label.clone(), l)));
+    }
+    if lines.is_empty() {
+        out.push_str("errors: none\n");
+        return out;
+    }
+    let _ = writeln!(out, "ERRORS ({} in total):", report.total_errors());
+    for (label, line) in lines {
+        let _ = writeln!(
+            out,
+            "  [{label}] {} ×{}  e.g. {}",
+            line.kind, line.count, line.example
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(
+        workload: &str,
+        concurrency: usize,
+        ops_per_s: f64,
+        p99: f64,
+        errors: u64,
+    ) -> RunSummary {
+        RunSummary {
+            workload: workload.to_owned(),
+            concurrency,
+            ready: concurrency,
+            duration_s: 1.0,
+            ops: 10,
+            ops_per_s,
+            requests_per_s: ops_per_s,
+            p50_ms: Some(p99 / 2.0),
+            p90_ms: Some(p99 / 1.5),
+            p99_ms: Some(p99),
+            max_ms: Some(p99),
+            mean_ms: Some(p99 / 2.0),
+            errors,
+            error_kinds: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_design_targets() {
+        let row = Row::new(
+            "sqlite",
+            summary("discovery", 32, 900.0, 2.0, 0),
+            Some(1000.0),
+            None,
+        );
+        assert_eq!(row.verdict, "ok");
+        assert!((row.ratio.unwrap() - 0.9).abs() < 1e-9);
+        let row = Row::new(
+            "sqlite",
+            summary("discovery", 32, 700.0, 12.0, 0),
+            Some(1000.0),
+            None,
+        );
+        assert_eq!(row.verdict, "BELOW 0.80 P99>10ms");
+        let row = Row::new(
+            "sqlite",
+            summary("sso", 32, 100.0, 50.0, 0),
+            Some(1000.0),
+            None,
+        );
+        assert_eq!(
+            row.verdict, "ok",
+            "the p99 bound is for non-login workloads"
+        );
+        let row = Row::new(
+            "sqlite",
+            summary("password", 8, 10.0, 500.0, 3),
+            Some(1000.0),
+            None,
+        );
+        assert_eq!(row.verdict, "ERRORS");
+        let row = Row::new("sqlite", summary("password", 8, 10.0, 500.0, 0), None, None);
+        assert_eq!(row.verdict, "-");
+        assert_eq!(row.ratio, None);
+    }
+
+    #[test]
+    fn the_table_has_one_line_per_row_and_shows_errors() {
+        let rows = vec![
+            Row::new(
+                "sqlite",
+                summary("refresh", 1, 10.0, 1.0, 0),
+                Some(100.0),
+                None,
+            ),
+            Row::new(
+                "sqlite",
+                summary("refresh", 8, 10.0, 1.0, 1),
+                Some(100.0),
+                None,
+            ),
+        ];
+        let table = render_rows(&rows);
+        assert_eq!(table.lines().count(), 3);
+        assert!(table.lines().nth(2).unwrap().contains("ERRORS"));
+    }
+}

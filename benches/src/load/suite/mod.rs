@@ -1,0 +1,228 @@
+//! The full run: baseline, Argon2id rate, then for each store a fresh `ostiary serve`, seeded
+//! through its CLI, driven through every workload at every concurrency, with the server's memory
+//! sampled after each cell.
+
+mod server;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+pub use server::{Environment, Server, Store};
+
+use super::argon::{self, HashRate};
+use super::baseline;
+use super::machine::{self, MachineInfo};
+use super::oidc::{self, ClientCredentials};
+use super::report::{Report, Row};
+use super::runner::{self, RunSpec, RunSummary};
+use super::workload::{Job, Target, UserCredentials, Workload};
+
+/// Errors that stop a suite (failures of the server under load are counted, not raised).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SuiteError {
+    /// A local I/O operation failed.
+    #[error("{0}: {1}")]
+    Io(&'static str, std::io::Error),
+    /// An `ostiary` command failed; its standard error follows.
+    #[error("`ostiary {0}` failed: {1}")]
+    Command(String, String),
+    /// The server exited during start-up.
+    #[error("ostiary serve exited ({0}); log tail:\n{1}")]
+    ServerExited(String, String),
+    /// Discovery did not answer in time.
+    #[error("ostiary serve did not answer discovery in time; log tail:\n{0}")]
+    ServerNotReady(String),
+    /// The binary has no in-memory store.
+    #[error(
+        "the ostiary binary has no in-memory store: it needs a database URL such as `memory:` for \
+         `serve`, and a way to seed a client (known id and secret) and users at start, since the CLI \
+         cannot reach another process's memory"
+    )]
+    MemoryStoreUnsupported,
+    /// The baseline server could not be started.
+    #[error(transparent)]
+    Baseline(#[from] baseline::BaselineError),
+    /// Discovery against the started server failed.
+    #[error("discovery failed: {0}")]
+    Discovery(String),
+    /// The Argon2id measurement failed.
+    #[error(transparent)]
+    Argon(#[from] argon::ArgonError),
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct SuiteConfig {
+    /// The `ostiary` executable.
+    pub ostiary: PathBuf,
+    /// The `ostiary-hello` executable.
+    pub hello: PathBuf,
+    /// The stores, in order.
+    pub stores: Vec<Store>,
+    /// The workloads, in order.
+    pub workloads: Vec<Workload>,
+    /// The concurrencies, in order.
+    pub concurrencies: Vec<usize>,
+    /// Warm-up and measurement of each cell.
+    pub warmup: Duration,
+    /// Measurement window of each cell.
+    pub duration: Duration,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// How many users to create.
+    pub users: usize,
+    /// The repository (for the commit).
+    pub repo: PathBuf,
+    /// Seconds of Argon2id hashing per measurement.
+    pub argon_seconds: f64,
+}
+
+/// The scope of every authorization request (refresh tokens need `offline_access` on some
+/// providers; Ostiary issues them with the code grant).
+pub const SCOPE: &str = "openid profile email";
+/// The client's redirect URI: loopback, never contacted (the generator stops at the 302).
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+
+fn spec(config: &SuiteConfig, concurrency: usize) -> RunSpec {
+    RunSpec {
+        concurrency,
+        warmup: config.warmup,
+        duration: config.duration,
+        request_timeout: config.request_timeout,
+        setup_timeout: Duration::from_secs(120),
+    }
+}
+
+/// Runs the whole suite, writing progress lines to `progress`.
+pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Report, SuiteError> {
+    let machine = MachineInfo::collect(&config.repo);
+    let _ = writeln!(progress, "measuring the Argon2id hash rate…");
+    let argon_time = Duration::from_secs_f64(config.argon_seconds);
+    let argon2id: Vec<HashRate> = {
+        let cores = machine.cores;
+        let one = tokio::task::spawn_blocking(move || argon::measure(argon_time, 1));
+        let one = one.await.map_err(|_| argon::ArgonError)??;
+        let all = tokio::task::spawn_blocking(move || argon::measure(argon_time, cores));
+        vec![one, all.await.map_err(|_| argon::ArgonError)??]
+    };
+
+    let _ = writeln!(progress, "measuring the hello-world baseline…");
+    let baseline = measure_baseline(config, progress).await?;
+    let baseline_rate = |c: usize| {
+        baseline
+            .iter()
+            .find(|b| b.concurrency == c)
+            .map(|b| b.ops_per_s)
+    };
+
+    let mut rows = Vec::new();
+    let mut final_memory = Vec::new();
+    let mut skipped = Vec::new();
+    for store in &config.stores {
+        let _ = writeln!(progress, "store {}: starting ostiary…", store.name());
+        let dir = tempfile::tempdir().map_err(|e| SuiteError::Io("temp dir", e))?;
+        let env = match Environment::new(&config.ostiary, store, dir.path()) {
+            Err(SuiteError::MemoryStoreUnsupported) => {
+                let reason = SuiteError::MemoryStoreUnsupported.to_string();
+                let _ = writeln!(progress, "store memory: SKIPPED: {reason}");
+                skipped.push(format!("memory: {reason}"));
+                continue;
+            }
+            other => other?,
+        };
+        let (target, mut server) = start_and_seed(config, &env).await?;
+        for &workload in &config.workloads {
+            for &concurrency in &config.concurrencies {
+                let job = Job::Provider(workload, Arc::clone(&target));
+                let result = runner::run(&job, &spec(config, concurrency)).await;
+                let memory = machine::memory(server.pid());
+                let row = Row::new(
+                    store.name(),
+                    result.summary(),
+                    baseline_rate(concurrency),
+                    memory,
+                );
+                let table = super::report::render_rows(std::slice::from_ref(&row));
+                if let Some(line) = table.lines().nth(1) {
+                    let _ = writeln!(progress, "{line}");
+                }
+                rows.push(row);
+                if !server.is_running() {
+                    return Err(SuiteError::ServerExited(
+                        "during the load".to_owned(),
+                        server.log_tail(),
+                    ));
+                }
+            }
+        }
+        final_memory.push((store.name().to_owned(), machine::memory(server.pid())));
+        drop(server);
+    }
+    Ok(Report {
+        machine,
+        baseline,
+        argon2id,
+        rows,
+        final_memory,
+        skipped,
+    })
+}
+
+async fn measure_baseline(
+    config: &SuiteConfig,
+    progress: &mut dyn Write,
+) -> Result<Vec<RunSummary>, SuiteError> {
+    let process = baseline::spawn_process(&config.hello)?;
+    let url = Url::parse(&format!("http://{}/", process.addr()))
+        .map_err(|_| SuiteError::Discovery("baseline address".to_owned()))?;
+    let mut out = Vec::new();
+    for &concurrency in &config.concurrencies {
+        let result = runner::run(&Job::Baseline(url.clone()), &spec(config, concurrency)).await;
+        let summary = result.summary();
+        let _ = writeln!(
+            progress,
+            "baseline c={concurrency}: {:.0} req/s, errors {}",
+            summary.ops_per_s, summary.errors
+        );
+        out.push(summary);
+    }
+    Ok(out)
+}
+
+/// Seeds a client and users, starts the server, discovers it.
+async fn start_and_seed(
+    config: &SuiteConfig,
+    env: &Environment,
+) -> Result<(Arc<Target>, Server), SuiteError> {
+    // Seed first: the CLI migrates the database itself, and the server then starts on a ready one.
+    let (client_id, client_secret) = env.create_client(REDIRECT_URI, SCOPE)?;
+    let users: Vec<UserCredentials> = (1..=config.users.max(1))
+        .map(|i| UserCredentials::new(format!("load-user-{i}"), format!("load-test-password-{i}")))
+        .collect();
+    for user in &users {
+        env.create_user(user)?;
+    }
+    let server = env.serve(Duration::from_secs(60)).await?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| SuiteError::Discovery(e.to_string()))?;
+    let meta = oidc::discover(&http, &env.issuer)
+        .await
+        .map_err(|f| SuiteError::Discovery(format!("{} ({})", f.key(), f.detail)))?;
+    let redirect_uri =
+        Url::parse(REDIRECT_URI).map_err(|_| SuiteError::Discovery("redirect URI".to_owned()))?;
+    let target = Arc::new(Target {
+        meta,
+        client: ClientCredentials::new(&client_id, &client_secret),
+        redirect_uri,
+        scope: SCOPE.to_owned(),
+        users,
+    });
+    Ok((target, server))
+}

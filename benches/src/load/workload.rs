@@ -1,0 +1,402 @@
+//! The workloads and the virtual user that runs them: one HTTP client (keep-alive pool) and one
+//! cookie jar each, like one browser or one relying-party worker.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::AUTHORIZATION;
+use ring::rand::SystemRandom;
+use serde_json::Value;
+use url::Url;
+
+use super::cookies::Jar;
+use super::error::{Failure, Kind, Step};
+use super::flow::{self, Interaction, TokenSet};
+use super::oidc::{self, ClientCredentials, ProviderMetadata};
+
+/// What a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Workload {
+    /// Discovery document and JWKS GETs, alternating.
+    Discovery,
+    /// RFC 7662 introspection of a valid access token, client authenticated with HTTP Basic.
+    Introspection,
+    /// UserInfo with a Bearer access token (RFC 6750 §2.1).
+    Userinfo,
+    /// The refresh-token grant with rotation: every virtual user always presents its newest token.
+    Refresh,
+    /// Sign-in with an existing session and consent: authorize → 302 with code → token exchange.
+    Sso,
+    /// Full sign-in with a fresh cookie jar: authorize → sign-in form → consent → code → token.
+    Password,
+    /// Plain GETs of the hello-world baseline server.
+    Baseline,
+}
+
+impl Workload {
+    /// Every provider workload, in report order.
+    pub const PROVIDER: [Workload; 6] = [
+        Workload::Discovery,
+        Workload::Introspection,
+        Workload::Userinfo,
+        Workload::Refresh,
+        Workload::Sso,
+        Workload::Password,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Workload::Discovery => "discovery",
+            Workload::Introspection => "introspection",
+            Workload::Userinfo => "userinfo",
+            Workload::Refresh => "refresh",
+            Workload::Sso => "sso",
+            Workload::Password => "password",
+            Workload::Baseline => "baseline",
+        }
+    }
+
+    /// Whether each virtual user signs in once before the warm-up.
+    fn needs_session(self) -> bool {
+        matches!(
+            self,
+            Workload::Introspection | Workload::Userinfo | Workload::Refresh | Workload::Sso
+        )
+    }
+}
+
+impl std::fmt::Display for Workload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown workload name.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown workload (expected discovery, introspection, userinfo, refresh, sso, password or baseline)"
+)]
+pub struct UnknownWorkload;
+
+impl FromStr for Workload {
+    type Err = UnknownWorkload;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Workload::Baseline]
+            .into_iter()
+            .chain(Workload::PROVIDER)
+            .find(|w| w.as_str() == s)
+            .ok_or(UnknownWorkload)
+    }
+}
+
+/// A user the generator signs in as.
+#[derive(Clone)]
+pub struct UserCredentials {
+    /// The `username` form field.
+    pub username: String,
+    password: String,
+}
+
+impl std::fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl UserCredentials {
+    /// A user.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The password, for the sign-in form.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+}
+
+/// The provider under test and how the generator acts on it.
+#[derive(Debug)]
+pub struct Target {
+    /// The discovered endpoints.
+    pub meta: ProviderMetadata,
+    /// The confidential client.
+    pub client: ClientCredentials,
+    /// The client's registered redirect URI (never contacted: the generator stops at the 302).
+    pub redirect_uri: Url,
+    /// The `scope` of authorization requests.
+    pub scope: String,
+    /// Users; virtual user `i` signs in as user `i mod len`.
+    pub users: Vec<UserCredentials>,
+}
+
+/// What a virtual user drives.
+#[derive(Clone, Debug)]
+pub enum Job {
+    /// A provider workload.
+    Provider(Workload, Arc<Target>),
+    /// GETs of the baseline server at this URL.
+    Baseline(Url),
+}
+
+impl Job {
+    /// The workload this job runs.
+    pub fn workload(&self) -> Workload {
+        match self {
+            Job::Provider(w, _) => *w,
+            Job::Baseline(_) => Workload::Baseline,
+        }
+    }
+}
+
+/// Builds one virtual user's HTTP client: no automatic redirects, its own cookie jar, keep-alive.
+pub fn http_client(jar: Arc<Jar>, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(jar)
+        .timeout(timeout)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()
+}
+
+/// One virtual user.
+#[derive(Debug)]
+pub struct VirtualUser {
+    job: Job,
+    http: reqwest::Client,
+    jar: Arc<Jar>,
+    rng: SystemRandom,
+    user: Option<UserCredentials>,
+    tokens: Option<TokenSet>,
+    iteration: u64,
+}
+
+impl VirtualUser {
+    /// Virtual user number `index` for `job`.
+    pub fn new(job: Job, index: usize, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let jar = Arc::new(Jar::new());
+        let http = http_client(Arc::clone(&jar), timeout)?;
+        let user = match &job {
+            Job::Provider(_, target) if !target.users.is_empty() => {
+                target.users.get(index % target.users.len()).cloned()
+            }
+            _ => None,
+        };
+        Ok(Self {
+            job,
+            http,
+            jar,
+            rng: SystemRandom::new(),
+            user,
+            tokens: None,
+            iteration: 0,
+        })
+    }
+
+    /// Prepares the virtual user before the warm-up: for token-based and SSO workloads, one full
+    /// sign-in that leaves a session, a consent and tokens behind.
+    pub async fn setup(&mut self) -> Result<(), Failure> {
+        let Job::Provider(workload, target) = &self.job else {
+            return Ok(());
+        };
+        let needs_user = workload.needs_session() || *workload == Workload::Password;
+        let user = match (&self.user, needs_user) {
+            (Some(user), _) => user.clone(),
+            (None, true) => return Err(Failure::new(Step::Setup, Kind::Missing("--user"), "")),
+            (None, false) => return Ok(()),
+        };
+        if !workload.needs_session() {
+            return Ok(());
+        }
+        let target = Arc::clone(target);
+        let (tokens, _) =
+            flow::sign_in(&self.http, &self.rng, &target, &user, Interaction::Allowed)
+                .await
+                .map_err(|f| {
+                    let detail = format!("at {}: {}", f.step.as_str(), f.detail);
+                    Failure::new(Step::Setup, f.kind, detail)
+                })?;
+        if *workload == Workload::Refresh && tokens.refresh_token.is_none() {
+            return Err(Failure::new(
+                Step::Setup,
+                Kind::Missing("refresh_token (does the scope need offline_access?)"),
+                "",
+            ));
+        }
+        self.tokens = Some(tokens);
+        Ok(())
+    }
+
+    /// Runs one iteration; returns how many HTTP requests it made.
+    pub async fn iterate(&mut self) -> Result<u32, Failure> {
+        self.iteration += 1;
+        let target = match &self.job {
+            Job::Baseline(url) => return baseline(&self.http, url.clone()).await,
+            Job::Provider(_, target) => Arc::clone(target),
+        };
+        match self.job.workload() {
+            Workload::Discovery => self.discovery(&target).await,
+            Workload::Introspection => self.introspect(&target).await,
+            Workload::Userinfo => self.userinfo(&target).await,
+            Workload::Refresh => self.refresh(&target).await,
+            Workload::Sso => self.flow(&target, Interaction::Forbidden).await,
+            Workload::Password => {
+                // A fresh browser every time: no session, so the sign-in form is shown.
+                self.jar.clear();
+                self.flow(&target, Interaction::Allowed).await
+            }
+            Workload::Baseline => Ok(0),
+        }
+    }
+
+    async fn discovery(&self, target: &Target) -> Result<u32, Failure> {
+        if self.iteration % 2 == 1 {
+            let doc = oidc::get_json(
+                &self.http,
+                Step::Discovery,
+                target.meta.discovery_url.clone(),
+            )
+            .await?;
+            if doc.get("issuer").and_then(Value::as_str) != Some(target.meta.issuer.as_str()) {
+                return Err(Failure::new(Step::Discovery, Kind::Wrong("issuer"), ""));
+            }
+        } else {
+            let jwks = oidc::get_json(&self.http, Step::Jwks, target.meta.jwks_uri.clone()).await?;
+            // RFC 7517 §5: a JWK Set has a `keys` array; a provider that signs has at least one.
+            match jwks.get("keys") {
+                Some(Value::Array(keys)) if !keys.is_empty() => {}
+                _ => return Err(Failure::new(Step::Jwks, Kind::Missing("keys"), "")),
+            }
+        }
+        Ok(1)
+    }
+
+    fn access_token(&self, step: Step) -> Result<&str, Failure> {
+        self.tokens
+            .as_ref()
+            .map(|t| t.access_token.as_str())
+            .ok_or_else(|| Failure::new(step, Kind::Missing("access token from setup"), ""))
+    }
+
+    async fn introspect(&self, target: &Target) -> Result<u32, Failure> {
+        let step = Step::Introspection;
+        let endpoint = target
+            .meta
+            .introspection_endpoint
+            .clone()
+            .ok_or_else(|| Failure::new(step, Kind::Missing("introspection_endpoint"), ""))?;
+        let response = self
+            .http
+            .post(endpoint)
+            .header(AUTHORIZATION, target.client.basic_header())
+            .form(&[
+                ("token", self.access_token(step)?),
+                ("token_type_hint", "access_token"),
+            ])
+            .send()
+            .await
+            .map_err(|e| Failure::transport(step, &e))?;
+        let map = oidc::expect_json(step, response).await?;
+        // RFC 7662 §2.2: `active` is a boolean; the token is valid, so it must be true.
+        if map.get("active") != Some(&Value::Bool(true)) {
+            return Err(Failure::new(step, Kind::Wrong("active (not true)"), ""));
+        }
+        Ok(1)
+    }
+
+    async fn userinfo(&self, target: &Target) -> Result<u32, Failure> {
+        let step = Step::Userinfo;
+        let endpoint = target
+            .meta
+            .userinfo_endpoint
+            .clone()
+            .ok_or_else(|| Failure::new(step, Kind::Missing("userinfo_endpoint"), ""))?;
+        let response = self
+            .http
+            .get(endpoint)
+            .bearer_auth(self.access_token(step)?)
+            .send()
+            .await
+            .map_err(|e| Failure::transport(step, &e))?;
+        let map = oidc::expect_json(step, response).await?;
+        // OIDC Core §5.3.2: the `sub` claim MUST always be returned.
+        oidc::string_member(step, &map, "sub")?;
+        Ok(1)
+    }
+
+    async fn refresh(&mut self, target: &Target) -> Result<u32, Failure> {
+        let step = Step::Refresh;
+        let old = self
+            .tokens
+            .as_ref()
+            .and_then(|t| t.refresh_token.clone())
+            .ok_or_else(|| Failure::new(step, Kind::Missing("refresh token from setup"), ""))?;
+        let response = self
+            .http
+            .post(target.meta.token_endpoint.clone())
+            .header(AUTHORIZATION, target.client.basic_header())
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", old.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| Failure::transport(step, &e))?;
+        let tokens = flow::check_token_response(step, response, target, None).await?;
+        match tokens.refresh_token.as_deref() {
+            None => {
+                return Err(Failure::new(
+                    step,
+                    Kind::Missing("refresh_token (not rotated)"),
+                    "",
+                ));
+            }
+            Some(new) if new == old => {
+                return Err(Failure::new(
+                    step,
+                    Kind::Wrong("refresh_token (not rotated)"),
+                    "",
+                ));
+            }
+            Some(_) => {}
+        }
+        self.tokens = Some(tokens);
+        Ok(1)
+    }
+
+    async fn flow(&mut self, target: &Target, interaction: Interaction) -> Result<u32, Failure> {
+        let user = self
+            .user
+            .clone()
+            .ok_or_else(|| Failure::new(Step::Authorize, Kind::Missing("--user"), ""))?;
+        let (tokens, requests) =
+            flow::sign_in(&self.http, &self.rng, target, &user, interaction).await?;
+        self.tokens = Some(tokens);
+        Ok(requests)
+    }
+}
+
+async fn baseline(http: &reqwest::Client, url: Url) -> Result<u32, Failure> {
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| Failure::transport(Step::Baseline, &e))?;
+    let status = response.status().as_u16();
+    let body = oidc::read_body(Step::Baseline, response).await?;
+    if status != 200 {
+        return Err(Failure::status(Step::Baseline, status, &body));
+    }
+    Ok(1)
+}
