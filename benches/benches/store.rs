@@ -1,6 +1,233 @@
-//! Placeholder until this bench is written.
-#![allow(missing_docs)]
+//! Benchmarks of the store's hot operations, one group per backend: consuming an authorization code
+//! (token endpoint, code grant), rotating a refresh token (token endpoint, refresh grant) and looking
+//! up an access token by digest (introspection and userinfo).
+//!
+//! Every backend goes through the same [`bench_backend`], generic over [`Store`], so the numbers are
+//! comparable: add a backend by calling it with a fresh store of that backend. Inputs are minted and
+//! written in untimed setup and purged after each sample, so the store does not grow across samples;
+//! each timed iteration is exactly one store call driven to completion with `Runtime::block_on`, whose
+//! own cost is measured as `store/runtime/block_on_ready`.
+//! Run: `cargo bench -p ostiary-benches --bench store`.
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench that cannot set up should fail loudly
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-fn placeholder(_c: &mut Criterion) {}
-criterion_group!(benches, placeholder);
+use ostiary_store::memory::MemoryStore;
+use ostiary_store::{
+    AccessTokenRecord, AuthorizationCode, ClientId, ConsumeCode, Digest, DigestKeyMaterial,
+    DigestKeyring, FamilyId, RefreshTokenRecord, RotateOutcome, Rotation, ScopeSet, SecretKind,
+    SessionId, Store, Subject, TokenFamily, UserId,
+};
+use tokio::runtime::Runtime;
+
+const NOW: i64 = 1_767_225_600;
+/// Access tokens present in the store during the lookup bench.
+const LOOKUP_TOKENS: usize = 10_000;
+
+/// What the benches need besides the store: a digest keyring to mint realistic digests, and the ids
+/// every record refers to.
+struct Fixture {
+    keyring: Arc<DigestKeyring>,
+    client: ClientId,
+    user: UserId,
+    session: SessionId,
+    scope: ScopeSet,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let key = DigestKeyMaterial::generate(1).unwrap();
+        Fixture {
+            keyring: Arc::new(DigestKeyring::new([key], 1).unwrap()),
+            client: ClientId::new_random(),
+            user: UserId::new_random(),
+            session: SessionId::new_random(),
+            scope: ScopeSet::parse("openid profile email").unwrap(),
+        }
+    }
+
+    fn digest(&self, kind: SecretKind) -> Digest {
+        self.keyring.mint(kind).unwrap().1
+    }
+
+    fn code(&self) -> AuthorizationCode {
+        AuthorizationCode {
+            digest: self.digest(SecretKind::AuthorizationCode),
+            client_id: self.client,
+            user_id: self.user,
+            redirect_uri: "https://partner.example/callback".to_owned(),
+            scope: self.scope.clone(),
+            code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned()),
+            nonce: Some("n-0S6_WzA2Mj".to_owned()),
+            session_id: self.session,
+            auth_time: NOW - 60,
+            amr: vec!["pwd".to_owned()],
+            family_id: FamilyId::new_random(),
+            created_at: NOW,
+            expires_at: NOW + 60,
+        }
+    }
+
+    fn family(&self) -> TokenFamily {
+        TokenFamily {
+            id: FamilyId::new_random(),
+            client_id: self.client,
+            subject: Subject::User(self.user),
+            scope: self.scope.clone(),
+            session_id: Some(self.session),
+            org_authorization_id: None,
+            auth_time: Some(NOW - 60),
+            amr: vec!["pwd".to_owned()],
+            created_at: NOW,
+            expires_at: NOW + 30 * 86_400,
+            revoked_at: None,
+        }
+    }
+
+    fn access(&self, family: FamilyId) -> AccessTokenRecord {
+        AccessTokenRecord {
+            digest: self.digest(SecretKind::AccessToken),
+            family_id: family,
+            scope: self.scope.clone(),
+            issued_at: NOW,
+            expires_at: NOW + 3600,
+            revoked_at: None,
+        }
+    }
+
+    fn refresh(&self, family: FamilyId) -> RefreshTokenRecord {
+        RefreshTokenRecord {
+            digest: self.digest(SecretKind::RefreshToken),
+            family_id: family,
+            issued_at: NOW,
+            expires_at: NOW + 14 * 86_400,
+            rotated_at: None,
+            successor: None,
+            retry_until: None,
+            sealed_retry: None,
+        }
+    }
+
+    /// A live family with one refresh token in `store`, and the rotation of that token.
+    async fn rotation<S: Store>(&self, store: &S) -> Rotation {
+        let family = self.family();
+        let presented = self.refresh(family.id);
+        store
+            .create_family(
+                &family,
+                Some(&self.access(family.id)),
+                Some(&presented),
+                None,
+            )
+            .await
+            .unwrap();
+        Rotation {
+            presented: presented.digest,
+            refresh: self.refresh(family.id),
+            access: self.access(family.id),
+            // About the size of a sealed token response (access, refresh and ID token).
+            sealed_retry: vec![0x5a; 1200],
+            retry_until: NOW + 30,
+            now: NOW + 1,
+        }
+    }
+}
+
+/// Empties `store` of everything the benches wrote (all of it expires within a year), between samples,
+/// so every sample runs against a store of the same small size.
+fn purge_all<S: Store>(rt: &Runtime, store: &S) {
+    const BATCH: usize = 100_000;
+    while rt
+        .block_on(store.purge_expired(NOW + 400 * 86_400, 0, BATCH))
+        .unwrap()
+        .total()
+        >= BATCH as u64
+    {}
+}
+
+/// Benches `consume_code`, `rotate_refresh` and `get_access_token` on `store` (fresh and empty), as the
+/// group `store/<name>`. `rt` drives the store's futures; SQL backends pass the runtime their pool
+/// lives on. Inputs are written before each sample and purged after it, untimed.
+fn bench_backend<S: Store>(c: &mut Criterion, name: &str, rt: &Runtime, store: S) {
+    let fixture = Fixture::new();
+    let mut group = c.benchmark_group(format!("store/{name}"));
+
+    group.bench_function("consume_code", |b| {
+        b.iter_custom(|iters| {
+            let codes: Vec<Digest> = (0..iters)
+                .map(|_| {
+                    let code = fixture.code();
+                    rt.block_on(store.insert_code(&code)).unwrap();
+                    code.digest
+                })
+                .collect();
+            let start = Instant::now();
+            for digest in &codes {
+                let outcome = rt.block_on(store.consume_code(*digest, NOW + 1)).unwrap();
+                assert!(matches!(outcome, ConsumeCode::Consumed(_)));
+            }
+            let elapsed = start.elapsed();
+            purge_all(rt, &store);
+            elapsed
+        });
+    });
+
+    group.bench_function("rotate_refresh", |b| {
+        b.iter_custom(|iters| {
+            let rotations: Vec<Rotation> = (0..iters)
+                .map(|_| rt.block_on(fixture.rotation(&store)))
+                .collect();
+            let start = Instant::now();
+            for rotation in &rotations {
+                let outcome = rt.block_on(store.rotate_refresh(rotation)).unwrap();
+                assert_eq!(outcome, RotateOutcome::Rotated);
+            }
+            let elapsed = start.elapsed();
+            purge_all(rt, &store);
+            elapsed
+        });
+    });
+
+    let family = fixture.family();
+    rt.block_on(store.create_family(&family, None, None, None))
+        .unwrap();
+    let digests: Vec<Digest> = (0..LOOKUP_TOKENS)
+        .map(|_| {
+            let token = fixture.access(family.id);
+            rt.block_on(store.insert_access_token(&token)).unwrap();
+            token.digest
+        })
+        .collect();
+    let mut next = 0;
+    group.bench_function("get_access_token", |b| {
+        b.iter(|| {
+            next = (next + 1) % digests.len();
+            let grant = rt.block_on(store.get_access_token(black_box(digests[next])));
+            assert!(grant.unwrap().is_some());
+        });
+    });
+    group.finish();
+}
+
+/// The cost of driving one ready future with `Runtime::block_on`: included in every number above.
+fn runtime_overhead(c: &mut Criterion, rt: &Runtime) {
+    c.bench_function("store/runtime/block_on_ready", |b| {
+        b.iter(|| rt.block_on(async { black_box(1) }));
+    });
+}
+
+fn memory(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime_overhead(c, &rt);
+    bench_backend(c, "memory", &rt, MemoryStore::new());
+}
+
+criterion_group!(benches, memory);
 criterion_main!(benches);
