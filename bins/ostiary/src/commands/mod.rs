@@ -1,0 +1,83 @@
+//! The commands, each generic over the store so one code path serves SQLite and PostgreSQL.
+
+mod client;
+mod keys;
+mod serve;
+mod user;
+
+use ostiary_core::Clock as _;
+use ostiary_core::SystemClock;
+
+use crate::cli::{Command, KeysCommand};
+use crate::config::{Provenance, Settings};
+use crate::db::{self, with_store};
+use crate::error::CliResult;
+use crate::output;
+
+/// Runs `command` with the checked settings.
+pub(crate) async fn run(command: Command, settings: Settings, provenance: Provenance) -> CliResult {
+    match command {
+        Command::Serve => serve::run(&settings, &provenance).await,
+        Command::Migrate => {
+            let opened = db::open(&settings.database, true).await?;
+            with_store!(opened.store, store => store.close().await);
+            output::line(&format!(
+                "migrations applied: {} is up to date{}",
+                settings.database.describe(),
+                if opened.created { " (created)" } else { "" }
+            ))
+        }
+        Command::Client(args) => {
+            let opened = db::open(&settings.database, true).await?;
+            with_store!(opened.store, store => {
+                let result = async {
+                    let (provider, _) = db::provider(store.clone(), &settings).await?;
+                    client::run(&provider, args.command).await
+                }
+                .await;
+                store.close().await;
+                result
+            })
+        }
+        Command::User(args) => {
+            let opened = db::open(&settings.database, true).await?;
+            with_store!(opened.store, store => {
+                let result = async {
+                    let (provider, _) = db::provider(store.clone(), &settings).await?;
+                    user::run(&provider, args.command).await
+                }
+                .await;
+                store.close().await;
+                result
+            })
+        }
+        Command::Keys(args) => {
+            let opened = db::open(&settings.database, true).await?;
+            with_store!(opened.store, store => {
+                let result = keys_command(&store, &settings, args.command).await;
+                store.close().await;
+                result
+            })
+        }
+    }
+}
+
+async fn keys_command<S: ostiary_store::Store>(
+    store: &S,
+    settings: &Settings,
+    command: KeysCommand,
+) -> CliResult {
+    match command {
+        KeysCommand::List { output } => {
+            let (provider, _) = db::provider(store.clone(), settings).await?;
+            keys::list(&provider, output.json)
+        }
+        KeysCommand::Rotate { force, output } => {
+            let (provider, _) = db::provider(store.clone(), settings).await?;
+            keys::rotate(&provider, settings, force, output.json).await
+        }
+        KeysCommand::Import { pem, output } => {
+            keys::import(store, settings, &pem, SystemClock.now(), output.json).await
+        }
+    }
+}
