@@ -8,8 +8,10 @@
 //! each timed iteration is exactly one store call driven to completion with `Runtime::block_on`, whose
 //! own cost is measured as `store/runtime/block_on_ready`.
 //! Run: `cargo bench -p ostiary-benches --bench store`.
-#![allow(missing_docs)] // criterion's macros generate undocumented items
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench that cannot set up should fail loudly
+// criterion's macros generate undocumented items; a bench that cannot set up, or whose store answers
+// wrongly, should fail loudly.
+#![allow(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use ostiary_store::{
     DigestKeyring, FamilyId, RefreshTokenRecord, RotateOutcome, Rotation, ScopeSet, SecretKind,
     SessionId, Store, Subject, TokenFamily, UserId,
 };
+use ostiary_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteStore};
 use tokio::runtime::Runtime;
 
 const NOW: i64 = 1_767_225_600;
@@ -229,5 +232,38 @@ fn memory(c: &mut Criterion) {
     bench_backend(c, "memory", &rt, MemoryStore::new());
 }
 
-criterion_group!(benches, memory);
+fn sqlite(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions::new(dir.path().join("bench.db"));
+    let store = rt.block_on(SqliteStore::open(options)).unwrap();
+    bench_backend(c, "sqlite", &rt, store);
+}
+
+/// PostgreSQL, on the database named by `OSTIARY_TEST_POSTGRES_URL` (its tables are created there if
+/// missing; the bench purges what it writes). Skipped, saying so, when the variable is unset.
+#[allow(clippy::print_stderr)] // a skipped backend must be visible
+fn postgres(c: &mut Criterion) {
+    let Some(url) = std::env::var("OSTIARY_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("SKIPPED store/postgres: OSTIARY_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(PostgresStore::connect(&url, PostgresOptions::default()))
+        .unwrap();
+    purge_all(&rt, &store);
+    bench_backend(c, "postgres", &rt, store);
+}
+
+criterion_group!(benches, memory, sqlite, postgres);
 criterion_main!(benches);

@@ -175,8 +175,8 @@ pub trait SessionStore {
     /// **Atomic.** Ends a session (expired or not): deletes it, revokes every token family issued in it,
     /// and enqueues one back-channel logout notification (pending, no attempts, with `sub`, `sid` and a
     /// fresh random `jti`, created and due at `now`) for each of its clients that still exists and
-    /// registered a `backchannel_logout_uri`. Exactly one caller
-    /// gets `Some` for a session; a second, racing call gets `None`, so notifications are never doubled.
+    /// registered a `backchannel_logout_uri`. Exactly one caller gets `Some` for a session; a second,
+    /// racing call gets `None`, so notifications are never doubled.
     fn end_session(
         &self,
         id: SessionId,
@@ -346,9 +346,10 @@ pub trait OrgAuthorizationStore {
     /// **Atomic compare-and-set.** Moves the authorization from `from` to `to` (which must be allowed by
     /// [`OrgAuthorizationState::can_become`]), recording `actor` and `now` in the field of the new state
     /// (`activated`, `revoked`, `failed`). A pending authorization past `pending_expires_at`
-    /// (`now >= pending_expires_at`) cannot become active (it can still fail or be revoked). Moving to `Revoked` revokes, in the same step, every
-    /// token family issued under it. Anything else — wrong current state, expired, disallowed move —
-    /// changes nothing and returns [`Transition::Conflict`] with the record as it is.
+    /// (`now >= pending_expires_at`) cannot become active (it can still fail or be revoked). Moving to
+    /// `Revoked` revokes, in the same step, every token family issued under it. Anything else — wrong
+    /// current state, expired, disallowed move — changes nothing and returns [`Transition::Conflict`] with
+    /// the record as it is.
     fn transition_org_authorization(
         &self,
         id: OrgAuthorizationId,
