@@ -1,0 +1,194 @@
+//! [`OstiaryService`]: the hyper service — routing, method checks and the access log.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use hyper::body::Body;
+use ostiary_core::Provider;
+use ostiary_store::Store;
+use ring::rand::SystemRandom;
+
+use crate::config::ServerConfig;
+use crate::cookies::CookiePolicy;
+use crate::handlers;
+use crate::pages;
+use crate::response;
+use crate::routes::Route;
+
+/// What every handler shares.
+pub(crate) struct App<S> {
+    pub(crate) provider: Provider<S>,
+    pub(crate) config: ServerConfig,
+    pub(crate) cookies: CookiePolicy,
+    pub(crate) rng: SystemRandom,
+    /// The platform's display name, shown on every page.
+    platform: String,
+}
+
+impl<S> App<S> {
+    /// The platform's display name, shown on every page.
+    pub(crate) fn platform(&self) -> &str {
+        &self.platform
+    }
+}
+
+/// The Ostiary HTTP service: every route of the authorization server, as a hyper
+/// [`Service`](hyper::service::Service). Cheap to clone (one `Arc`).
+///
+/// [`crate::serve`] runs it on a listener. Embedders with their own accept loop (for example to terminate
+/// TLS) can serve it on any connection with `hyper_util::server::conn::auto::Builder`, and should then
+/// run [`crate::BackgroundTasks`] beside it.
+pub struct OstiaryService<S> {
+    app: Arc<App<S>>,
+}
+
+impl<S> Clone for OstiaryService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            app: Arc::clone(&self.app),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for OstiaryService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OstiaryService")
+            .field("provider", &self.app.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> OstiaryService<S> {
+    /// A service over `provider` with `config`. Cookie names and attributes follow from the provider's
+    /// issuer (see the crate documentation).
+    pub fn new(provider: Provider<S>, config: ServerConfig) -> Self {
+        let cookies = CookiePolicy::new(provider.config().issuer.is_https());
+        let platform = provider.config().platform_name.clone();
+        Self {
+            app: Arc::new(App {
+                platform,
+                provider,
+                config,
+                cookies,
+                rng: SystemRandom::new(),
+            }),
+        }
+    }
+
+    /// The provider this service serves.
+    pub fn provider(&self) -> &Provider<S> {
+        &self.app.provider
+    }
+
+    /// Handles one request. Never fails and never panics on client input: every problem becomes a
+    /// response (an OAuth error, an error page, a 4xx).
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<response::Body>
+    where
+        B: Body<Data = Bytes> + Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let route = Route::from_path(request.uri().path());
+        let response = match route {
+            None => pages::error(self.app.platform(), pages::NOT_FOUND),
+            Some(route) if !route.allows(&method) => method_not_allowed(&self.app, route),
+            Some(route) => dispatch(&self.app, route, request).await,
+        };
+        // Method, route and status only: never the query string, headers, cookies or bodies, which carry
+        // codes, tokens and passwords. Unknown paths are logged as such, not echoed.
+        tracing::info!(
+            method = method_label(&method),
+            path = route.map_or("(unknown)", Route::path),
+            status = response.status().as_u16(),
+            latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+        response
+    }
+}
+
+async fn dispatch<S: Store, B>(
+    app: &App<S>,
+    route: Route,
+    request: Request<B>,
+) -> Response<response::Body>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = request.into_parts();
+    let is_post = parts.method == Method::POST;
+    match route {
+        Route::Authorize if is_post => handlers::authorize::authorize_post(app, &parts, body).await,
+        Route::Authorize => handlers::authorize::authorize_get(app, &parts).await,
+        Route::Login => handlers::authorize::login(app, &parts, body).await,
+        Route::Consent => handlers::authorize::consent(app, &parts, body).await,
+        Route::Token => handlers::token::token(app, &parts, body).await,
+        Route::Revoke => handlers::token::revoke(app, &parts, body).await,
+        Route::Introspect => handlers::token::introspect(app, &parts, body).await,
+        Route::Userinfo => handlers::userinfo::userinfo(app, &parts, body).await,
+        Route::OpenidConfiguration => {
+            response::public_json(app.provider.openid_configuration_json().to_owned())
+        }
+        Route::OauthMetadata => {
+            response::public_json(app.provider.oauth_metadata_json().to_owned())
+        }
+        Route::Jwks => response::public_json(app.provider.jwks_json()),
+        Route::Healthz => response::text(http::StatusCode::OK, "ok\n"),
+        Route::Stylesheet => response::stylesheet(pages::STYLESHEET),
+    }
+}
+
+/// 405 with `Allow` (RFC 9110 §15.5.6): JSON on the machine endpoints, a page elsewhere.
+fn method_not_allowed<S>(app: &App<S>, route: Route) -> Response<response::Body> {
+    let response = if route.json_errors() {
+        response::invalid_request(
+            http::StatusCode::METHOD_NOT_ALLOWED,
+            "this endpoint does not accept this HTTP method",
+        )
+    } else {
+        pages::error(app.platform(), pages::METHOD_NOT_ALLOWED)
+    };
+    response::with_allow(response, route.allow())
+}
+
+/// The method for the log: standard ones by name, anything else as `other` (an extension method is
+/// attacker-chosen text).
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 8] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PATCH, "PATCH"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |(_, name)| name)
+}
+
+impl<S, B> hyper::service::Service<Request<B>> for OstiaryService<S>
+where
+    S: Store,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<response::Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        let service = self.clone();
+        Box::pin(async move { Ok(service.handle(request).await) })
+    }
+}
