@@ -23,6 +23,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod account;
+// The doc comments of the command-line types are `--help` text for people (clap reads them verbatim),
+// so they contain bare URLs and brackets that rustdoc would take for links.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 mod cli;
 mod commands;
 mod config;

@@ -1,7 +1,7 @@
 //! The configuration as written: every setting optional, unknown keys refused.
 //!
 //! This is the shape of the TOML file; environment overrides ([`super::env`]) write into the same
-//! structure, and [`super::validate`] turns it into checked [`super::Settings`].
+//! structure, and [`super::validate()`] turns it into checked [`super::Settings`].
 
 use serde::Deserialize;
 

@@ -6,6 +6,7 @@
 mod clients;
 mod config;
 mod keys;
+mod quickstart;
 mod serve;
 mod users;
 

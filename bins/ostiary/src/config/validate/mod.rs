@@ -1,29 +1,20 @@
 //! [`FileConfig`] → [`Settings`]: every value checked, every problem collected.
 
+mod database;
+mod server;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use ostiary_core::{CoreConfig, Issuer, Lifetimes, PasswordCost};
 use ostiary_jose::Algorithm;
-use ostiary_store_sql::Synchronous;
 
-use std::ops::RangeInclusive;
-use std::time::Duration;
-
-use ostiary_server::ServerConfig;
-
-use super::file::{FileConfig, KeysFile, LifetimesFile, PasswordFile, ServerFile};
-use super::{
-    ConfigError, Database, DatabaseUrl, LogFormat, LogSettings, Problem, Rotation, Settings,
-    name_of,
-};
+use super::file::{FileConfig, LifetimesFile, PasswordFile};
+use super::{ConfigError, LogFormat, LogSettings, Problem, Settings, name_of};
+use database::database;
+use server::{rotation, server};
 
 /// The default listen address.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-/// The default database.
-pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://ostiary.db";
-/// The default PostgreSQL pool size.
-const DEFAULT_POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// The longest platform name.
 const MAX_PLATFORM_NAME_CHARS: usize = 100;
 
@@ -166,74 +157,6 @@ fn signing_alg(value: Option<&str>) -> Result<Algorithm, String> {
         Some(name) => Algorithm::from_name(name.trim())
             .ok_or_else(|| "must be ES256, EdDSA or RS256 (exact spelling)".into()),
     }
-}
-
-fn database(file: &FileConfig, problems: &mut Problems) -> Option<Database> {
-    let synchronous = problems.check(
-        "database.sqlite_synchronous",
-        match file.database.sqlite_synchronous.as_deref().map(str::trim) {
-            None | Some("normal") => Ok(Synchronous::Normal),
-            Some("full") => Ok(Synchronous::Full),
-            Some(_) => Err("must be normal or full".into()),
-        },
-    );
-    let max_connections = problems.check(
-        "database.postgres_max_connections",
-        match file
-            .database
-            .postgres_max_connections
-            .unwrap_or(DEFAULT_POSTGRES_MAX_CONNECTIONS)
-        {
-            n @ 1..=1000 => Ok(n),
-            _ => Err("must be 1..=1000".into()),
-        },
-    );
-    let url = file
-        .database
-        .url
-        .as_deref()
-        .unwrap_or(DEFAULT_DATABASE_URL)
-        .trim();
-    let database = problems.check("database.url", database_url(url));
-    match database? {
-        Target::Sqlite(path) => Some(Database::Sqlite {
-            path,
-            synchronous: synchronous?,
-        }),
-        Target::Postgres(url) => Some(Database::Postgres {
-            url,
-            max_connections: max_connections?,
-        }),
-    }
-}
-
-enum Target {
-    Sqlite(PathBuf),
-    Postgres(DatabaseUrl),
-}
-
-/// `sqlite://PATH` (relative), `sqlite:///PATH` (absolute), `postgres://` or `postgresql://`.
-fn database_url(url: &str) -> Result<Target, String> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        if path.is_empty() || path.contains('?') || path.starts_with(":memory:") {
-            return Err(
-                "sqlite:// must be followed by a file path (an in-memory database would lose \
-                 everything at exit; query options are not supported)"
-                    .into(),
-            );
-        }
-        return Ok(Target::Sqlite(PathBuf::from(path)));
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        // The parse error is fixed text: the URL may hold a password.
-        let parsed =
-            url::Url::parse(url).map_err(|_| "is not a valid postgres:// URL".to_owned())?;
-        if parsed.host_str().is_none_or(str::is_empty) {
-            return Err("postgres:// URL must name a host".into());
-        }
-        return Ok(Target::Postgres(DatabaseUrl::new(url.to_owned(), &parsed)));
-    }
-    Err("must start with sqlite:// or postgres://".into())
 }
 
 fn lifetimes(file: &LifetimesFile, problems: &mut Problems) -> Option<Lifetimes> {
@@ -389,139 +312,4 @@ fn log(file: &FileConfig, problems: &mut Problems) -> Option<LogSettings> {
 pub(crate) fn below_owasp_minimum(cost: &PasswordCost) -> bool {
     let minimum = PasswordCost::default();
     cost.memory_kib < minimum.memory_kib || cost.iterations < minimum.iterations
-}
-
-impl Problems {
-    /// A whole number setting within `range`, or its default.
-    fn ranged(
-        &mut self,
-        key: &str,
-        value: Option<u64>,
-        default: u64,
-        range: RangeInclusive<u64>,
-    ) -> Option<u64> {
-        let value = value.unwrap_or(default);
-        if range.contains(&value) {
-            Some(value)
-        } else {
-            self.add(key, format!("must be {}..={}", range.start(), range.end()));
-            None
-        }
-    }
-
-    /// An interval in seconds where 0 turns the task off.
-    fn interval(
-        &mut self,
-        key: &str,
-        value: Option<u64>,
-        default: Option<Duration>,
-    ) -> Option<Option<Duration>> {
-        let default = default.map_or(0, |d| d.as_secs());
-        match self.ranged(key, value, default, 0..=86_400)? {
-            0 => Some(None),
-            secs => Some(Some(Duration::from_secs(secs))),
-        }
-    }
-}
-
-fn server(file: &ServerFile, problems: &mut Problems) -> Option<ServerConfig> {
-    let d = ServerConfig::default();
-    let usize_of = |n: u64| usize::try_from(n).ok();
-    let secs = |n: u64| Duration::from_secs(n);
-    let max_body_bytes = problems
-        .ranged(
-            "server.max_body_bytes",
-            file.max_body_bytes,
-            d.max_body_bytes as u64,
-            1024..=16 * 1024 * 1024,
-        )
-        .and_then(usize_of);
-    let body_timeout = problems.ranged(
-        "server.body_timeout",
-        file.body_timeout,
-        d.body_timeout.as_secs(),
-        1..=300,
-    );
-    let header_read_timeout = problems.ranged(
-        "server.header_read_timeout",
-        file.header_read_timeout,
-        d.header_read_timeout.as_secs(),
-        1..=300,
-    );
-    let max_connections = problems
-        .ranged(
-            "server.max_connections",
-            file.max_connections,
-            d.max_connections as u64,
-            1..=1_000_000,
-        )
-        .and_then(usize_of);
-    let shutdown_grace = problems.ranged(
-        "server.shutdown_grace",
-        file.shutdown_grace,
-        d.shutdown_grace.as_secs(),
-        0..=300,
-    );
-    let key_reload_interval = problems.interval(
-        "server.key_reload_interval",
-        file.key_reload_interval,
-        d.key_reload_interval,
-    );
-    let purge_interval = problems.interval(
-        "server.purge_interval",
-        file.purge_interval,
-        d.purge_interval,
-    );
-    let purge_batch = problems
-        .ranged(
-            "server.purge_batch",
-            file.purge_batch,
-            d.purge_batch as u64,
-            1..=100_000,
-        )
-        .and_then(usize_of);
-    let purge_max_batches = problems
-        .ranged(
-            "server.purge_max_batches",
-            file.purge_max_batches,
-            d.purge_max_batches as u64,
-            1..=10_000,
-        )
-        .and_then(usize_of);
-    let mut config = ServerConfig::default();
-    config.max_body_bytes = max_body_bytes?;
-    config.body_timeout = secs(body_timeout?);
-    config.header_read_timeout = secs(header_read_timeout?);
-    config.max_connections = max_connections?;
-    config.shutdown_grace = secs(shutdown_grace?);
-    config.key_reload_interval = key_reload_interval?;
-    config.purge_interval = purge_interval?;
-    config.purge_batch = purge_batch?;
-    config.purge_max_batches = purge_max_batches?;
-    Some(config)
-}
-
-fn rotation(file: &KeysFile, problems: &mut Problems) -> Option<Rotation> {
-    let check_interval = problems.interval(
-        "keys.rotation_check_interval",
-        file.rotation_check_interval,
-        Some(Duration::from_secs(3600)),
-    );
-    let active_lifetime = problems.ranged(
-        "keys.active_lifetime",
-        file.active_lifetime,
-        30 * 86_400,
-        3600..=365 * 86_400,
-    );
-    let next_publish_lead = problems.ranged(
-        "keys.next_publish_lead",
-        file.next_publish_lead,
-        86_400,
-        0..=30 * 86_400,
-    );
-    Some(Rotation {
-        check_interval: check_interval?,
-        active_lifetime: i64::try_from(active_lifetime?).ok()?,
-        next_publish_lead: i64::try_from(next_publish_lead?).ok()?,
-    })
 }
