@@ -25,6 +25,10 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// The most connections served at once; further connections wait in the listen backlog.
     pub max_connections: usize,
+    /// The most sign-in form submissions processed at once; others wait their turn. Each verifies an
+    /// Argon2id hash that holds `PasswordCost::memory_kib` of memory (19 MiB by default), so this bounds
+    /// the memory a flood of sign-in attempts can take. Defaults to twice the available parallelism.
+    pub max_concurrent_sign_ins: usize,
     /// At shutdown, how long open connections get to finish their requests before they are dropped.
     pub shutdown_grace: Duration,
     /// How often the signing keys are re-read from the store, so that instances sharing a store pick up
@@ -45,6 +49,8 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
+            max_concurrent_sign_ins: std::thread::available_parallelism()
+                .map_or(2, |n| n.get().saturating_mul(2)),
             shutdown_grace: Duration::from_secs(10),
             key_reload_interval: Some(Duration::from_secs(60)),
             purge_interval: Some(Duration::from_secs(300)),

@@ -94,15 +94,29 @@ pub(crate) fn login(platform: &str, prompt: &LoginPrompt, csrf: &str) -> Respons
 
 /// The consent form.
 pub(crate) fn consent(platform: &str, prompt: &ConsentPrompt, csrf: &str) -> Response<Body> {
+    let mut scopes = prompt.scopes.clone();
+    scopes.sort_by_key(|s| display_rank(&s.scope));
     let page = ConsentPage {
         platform,
         client: &prompt.client,
         user: &prompt.user_display_name,
-        scopes: &prompt.scopes,
+        scopes: &scopes,
         fields: &prompt.request.fields,
         csrf,
     };
     render(&page, StatusCode::OK, platform)
+}
+
+/// The order scopes are listed in on the consent page: identity first, then profile data, then API
+/// permissions, and staying connected last (a stable sort keeps the rest in their given order).
+fn display_rank(scope: &str) -> u8 {
+    match scope {
+        "openid" => 0,
+        "profile" => 1,
+        "email" => 2,
+        "offline_access" => 4,
+        _ => 3,
+    }
 }
 
 /// An error page.
@@ -210,3 +224,88 @@ pub(crate) const TIMEOUT: PageError = PageError::new(
     "Request timed out",
     "The request did not arrive in time. Please try again.",
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use ostiary_core::authorize::RequestForm;
+
+    fn client() -> ClientDisplay {
+        ClientDisplay {
+            name: "<b>Evil & Co</b>".to_owned(),
+            logo_uri: Some("https://evil.example/logo.png?a=1&b=\"2\"".to_owned()),
+            client_uri: None,
+            tos_uri: Some("https://evil.example/tos".to_owned()),
+            policy_uri: None,
+        }
+    }
+
+    async fn body(response: Response<Body>) -> String {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn login_page_escapes_everything_it_repeats() {
+        let prompt = LoginPrompt {
+            request: RequestForm {
+                fields: vec![("state", "\"><script>x</script>".to_owned())],
+            },
+            client: client(),
+            login_hint: Some("a\"b<c".to_owned()),
+            error: Some("The username or password is incorrect."),
+        };
+        let html = body(login("Plat<form>", &prompt, "tok")).await;
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("<b>Evil"));
+        assert!(!html.contains("Plat<form>"));
+        assert!(html.contains("value=\"&#34;&#62;&#60;script&#62;x&#60;/script&#62;\""));
+        assert!(
+            html.contains("value=\"a&#34;b&#60;c\""),
+            "the login hint is escaped too"
+        );
+        assert!(html.contains("name=\"csrf_token\" value=\"tok\""));
+        assert!(html.contains("role=\"alert\""));
+        assert!(!html.contains("<script"), "no JavaScript at all");
+    }
+
+    #[tokio::test]
+    async fn consent_page_lists_identity_first_and_links_only_what_exists() {
+        let scope = |s: &str, granted: bool| ScopeDescription {
+            scope: s.to_owned(),
+            description: format!("describes {s}"),
+            already_granted: granted,
+        };
+        let prompt = ConsentPrompt {
+            request: RequestForm::default(),
+            client: client(),
+            user_display_name: "Alice".to_owned(),
+            scopes: vec![
+                scope("email", true),
+                scope("offline_access", false),
+                scope("openid", true),
+                scope("orders:read", false),
+            ],
+        };
+        let html = body(consent("Platform", &prompt, "tok")).await;
+        let at = |s: &str| html.find(&format!("describes {s}")).unwrap();
+        assert!(at("openid") < at("email") && at("email") < at("orders:read"));
+        assert!(at("orders:read") < at("offline_access"));
+        assert_eq!(html.matches("(already allowed)").count(), 2);
+        assert!(html.contains("Terms of service"));
+        assert!(
+            !html.contains("Privacy policy"),
+            "no link without a policy_uri"
+        );
+        assert!(!html.contains("?a=1&b="), "attribute values are escaped");
+    }
+
+    #[tokio::test]
+    async fn error_pages_show_status_and_code() {
+        let response = error("Platform", CSRF_FAILED);
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let html = body(response).await;
+        assert!(html.contains("csrf_token_mismatch") && html.contains("HTTP 403"));
+    }
+}

@@ -12,8 +12,10 @@ use ostiary_core::{BearerError, ErrorCode, OAuthError};
 /// The body type of every response.
 pub(crate) type Body = Full<Bytes>;
 
-/// The realm of `WWW-Authenticate` challenges (RFC 7235 §2.2).
+/// The realm of `WWW-Authenticate` challenges (RFC 9110 §11.5).
 pub(crate) const REALM: &str = "ostiary";
+/// The challenge of an `invalid_client` answer (RFC 6749 §5.2, RFC 7617 §2).
+const BASIC_CHALLENGE: &str = "Basic realm=\"ostiary\"";
 
 /// The Content Security Policy of every HTML page: nothing but our stylesheet and `https:` or `data:`
 /// images (client logos); no scripts at all; never framed (clickjacking); no `<base>` tricks.
@@ -69,24 +71,19 @@ pub(crate) fn oauth_error(error: &OAuthError) -> Response<Body> {
         StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json(status, error.to_json());
     if error.needs_basic_challenge() {
-        response.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"ostiary\""),
-        );
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(BASIC_CHALLENGE));
     }
     response
 }
 
 /// An `invalid_request` JSON error with a status of the HTTP layer's own (400, 405, 408, 413).
 pub(crate) fn invalid_request(status: StatusCode, description: &'static str) -> Response<Body> {
-    oauth_error_with_status(
+    json(
         status,
-        &OAuthError::new(ErrorCode::InvalidRequest, description),
+        OAuthError::new(ErrorCode::InvalidRequest, description).to_json(),
     )
-}
-
-fn oauth_error_with_status(status: StatusCode, error: &OAuthError) -> Response<Body> {
-    json(status, error.to_json())
 }
 
 /// A UserInfo error (RFC 6750 §3): its status and the `WWW-Authenticate: Bearer` challenge, no body.

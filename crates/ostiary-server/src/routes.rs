@@ -29,6 +29,14 @@ pub(crate) enum Route {
     Stylesheet,
 }
 
+/// The method sets routes accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Methods {
+    GetPost,
+    Post,
+    GetHead,
+}
+
 impl Route {
     /// The route of an exact path (no trailing-slash or case variants: clients use the discovered URLs).
     pub(crate) fn from_path(path: &str) -> Option<Self> {
@@ -67,28 +75,38 @@ impl Route {
         }
     }
 
-    /// The `Allow` header value (RFC 9110 §10.2.1).
-    pub(crate) fn allow(self) -> &'static str {
+    /// The methods the route accepts.
+    fn methods(self) -> Methods {
         match self {
-            // OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST.
-            Route::Authorize | Route::Userinfo => "GET, POST",
+            // OIDC Core §3.1.2.1 (authorization) and §5.3.1 (UserInfo): GET and POST.
+            Route::Authorize | Route::Userinfo => Methods::GetPost,
+            // Forms and the RFC 6749 §3.2, RFC 7009 §2.1 and RFC 7662 §2.1 endpoints: POST only.
             Route::Login | Route::Consent | Route::Token | Route::Revoke | Route::Introspect => {
-                "POST"
+                Methods::Post
             }
             Route::OpenidConfiguration
             | Route::OauthMetadata
             | Route::Jwks
             | Route::Healthz
-            | Route::Stylesheet => "GET, HEAD",
+            | Route::Stylesheet => Methods::GetHead,
+        }
+    }
+
+    /// The `Allow` header value (RFC 9110 §10.2.1).
+    pub(crate) fn allow(self) -> &'static str {
+        match self.methods() {
+            Methods::GetPost => "GET, POST",
+            Methods::Post => "POST",
+            Methods::GetHead => "GET, HEAD",
         }
     }
 
     /// Whether the route accepts `method`.
     pub(crate) fn allows(self, method: &Method) -> bool {
-        match self.allow() {
-            "GET, POST" => method == Method::GET || method == Method::POST,
-            "POST" => method == Method::POST,
-            _ => method == Method::GET || method == Method::HEAD,
+        match self.methods() {
+            Methods::GetPost => method == Method::GET || method == Method::POST,
+            Methods::Post => method == Method::POST,
+            Methods::GetHead => method == Method::GET || method == Method::HEAD,
         }
     }
 

@@ -12,6 +12,7 @@ use hyper::body::Body;
 use ostiary_core::Provider;
 use ostiary_store::Store;
 use ring::rand::SystemRandom;
+use tokio::sync::Semaphore;
 
 use crate::config::ServerConfig;
 use crate::cookies::CookiePolicy;
@@ -26,6 +27,8 @@ pub(crate) struct App<S> {
     pub(crate) config: ServerConfig,
     pub(crate) cookies: CookiePolicy,
     pub(crate) rng: SystemRandom,
+    /// Bounds concurrent sign-ins (Argon2id memory), per [`ServerConfig::max_concurrent_sign_ins`].
+    pub(crate) sign_ins: Semaphore,
     /// The platform's display name, shown on every page.
     platform: String,
 }
@@ -69,9 +72,11 @@ impl<S: Store> OstiaryService<S> {
     pub fn new(provider: Provider<S>, config: ServerConfig) -> Self {
         let cookies = CookiePolicy::new(provider.config().issuer.is_https());
         let platform = provider.config().platform_name.clone();
+        let sign_ins = Semaphore::new(config.max_concurrent_sign_ins.max(1));
         Self {
             app: Arc::new(App {
                 platform,
+                sign_ins,
                 provider,
                 config,
                 cookies,

@@ -72,6 +72,10 @@ where
         };
     let username = params.take("username").unwrap_or_default();
     let password = Zeroizing::new(params.take("password").unwrap_or_default());
+    // The semaphore is never closed; were it ever, refusing is the safe answer.
+    let Ok(_permit) = app.sign_ins.acquire().await else {
+        return pages::error(app.platform(), pages::SERVER_ERROR);
+    };
     let interaction = app
         .provider
         .login(&params, &username, password, cookies.session.as_deref())

@@ -12,24 +12,25 @@ use super::{api_form, authorization};
 use crate::response::{self, Body as ResponseBody};
 use crate::service::App;
 
-/// What the three endpoints share: read the form, take the `Authorization` header.
-async fn read<S, B>(app: &App<S>, parts: &Parts, body: B) -> Result<Params, Response<ResponseBody>>
+/// What the three endpoints share: the form parameters and the `Authorization` header (client
+/// authentication, RFC 6749 §2.3.1), which must not be sent twice.
+async fn read<'p, S, B>(
+    app: &App<S>,
+    parts: &'p Parts,
+    body: B,
+) -> Result<(Params, Option<&'p str>), Response<ResponseBody>>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let params = api_form(app, parts, body).await?;
-    if authorization(&parts.headers).is_err() {
-        return Err(duplicate_authorization());
-    }
-    Ok(params)
-}
-
-fn duplicate_authorization() -> Response<ResponseBody> {
-    response::invalid_request(
-        StatusCode::BAD_REQUEST,
-        "the Authorization header was sent more than once",
-    )
+    let header = authorization(&parts.headers).map_err(|()| {
+        response::invalid_request(
+            StatusCode::BAD_REQUEST,
+            "the Authorization header was sent more than once",
+        )
+    })?;
+    Ok((params, header))
 }
 
 /// `POST /oauth/token`: success and errors are both `Cache-Control: no-store` JSON (RFC 6749 §5.1,
@@ -43,11 +44,10 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let params = match read(app, parts, body).await {
-        Ok(params) => params,
+    let (params, header) = match read(app, parts, body).await {
+        Ok(read) => read,
         Err(response) => return response,
     };
-    let header = authorization(&parts.headers).unwrap_or_default();
     json_result(app.provider.token(header, &params).await)
 }
 
@@ -61,11 +61,10 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let params = match read(app, parts, body).await {
-        Ok(params) => params,
+    let (params, header) = match read(app, parts, body).await {
+        Ok(read) => read,
         Err(response) => return response,
     };
-    let header = authorization(&parts.headers).unwrap_or_default();
     match app.provider.revoke(header, &params).await {
         Ok(()) => response::empty(StatusCode::OK),
         Err(error) => response::oauth_error(&error),
@@ -82,11 +81,10 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let params = match read(app, parts, body).await {
-        Ok(params) => params,
+    let (params, header) = match read(app, parts, body).await {
+        Ok(read) => read,
         Err(response) => return response,
     };
-    let header = authorization(&parts.headers).unwrap_or_default();
     json_result(app.provider.introspect(header, &params).await)
 }
 

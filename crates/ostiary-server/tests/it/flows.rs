@@ -343,3 +343,26 @@ pub fn session_cookie(set_cookies: &[String]) -> Option<String> {
         name.ends_with("ostiary_session").then(|| value.to_owned())
     })
 }
+
+pub async fn concurrent_sign_ins_beyond_the_bound_wait_their_turn<S: Backend>() {
+    let mut options = Options::default();
+    options.server.max_concurrent_sign_ins = 1;
+    let h = Harness::<S>::with(options).await;
+    let mut browsers = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let browser = h.browser();
+        let url = h.authorize_url(&Pkce::new(), &[]);
+        let username = h.user.username.clone();
+        browsers.spawn(async move {
+            let page = browser.get(&url).await;
+            browser.sign_in(&page, &username, PASSWORD).await
+        });
+    }
+    for page in browsers.join_all().await {
+        assert!(
+            page.is_consent(),
+            "every sign-in completes: {}",
+            page.status
+        );
+    }
+}

@@ -64,6 +64,7 @@ on_every_backend! {
     flows::sign_in_with_e_mail_address_any_case,
     flows::sign_in_with_default_argon2_cost,
     flows::signing_in_again_replaces_the_session,
+    flows::concurrent_sign_ins_beyond_the_bound_wait_their_turn,
     authorize::authorize_with_unregistered_redirect_uri_shows_error_page_and_never_redirects,
     authorize::authorize_with_unknown_client_shows_error_page,
     authorize::authorize_without_client_id_shows_error_page,
