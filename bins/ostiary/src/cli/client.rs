@@ -20,10 +20,11 @@ pub(crate) enum ClientCommand {
     /// The secret is printed exactly once: only a keyed digest of it is stored. Redirect URIs must be
     /// https, or http on localhost, 127.0.0.1 or [::1]; they are matched exactly. PKCE (S256) is required
     /// unless --no-pkce is given.
-    ///
-    /// Example:
-    ///   ostiary client create --name "Acme Books" --redirect-uri https://acme.example/callback \
-    ///     --scope "openid profile email" --contact dev@acme.example
+    #[command(
+        after_long_help = "Example:\n  ostiary client create --name \"Acme Books\" \\\n    \
+        --redirect-uri https://acme.example/callback \\\n    \
+        --scope \"openid profile email\" --contact dev@acme.example"
+    )]
     Create {
         /// The metadata.
         #[command(flatten)]

@@ -27,7 +27,7 @@ pub(crate) use user::{ProfileArgs, UserArgs, UserCommand};
 )]
 pub(crate) struct Cli {
     /// The TOML configuration file. Without it, the defaults apply, overridden by OSTIARY_*
-    /// environment variables (see `ostiary --help` for the list).
+    /// environment variables (listed at the end of `ostiary --help`).
     #[arg(long, global = true, env = crate::config::CONFIG_ENV, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
 
@@ -56,7 +56,7 @@ pub(crate) enum Command {
     Client(ClientArgs),
     /// Create users and set their passwords.
     User(UserArgs),
-    /// List and rotate the token signing keys.
+    /// List, rotate and import the token signing keys.
     Keys(KeysArgs),
 }
 

@@ -355,7 +355,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
     Setting {
         key: "log.filter",
         env: "OSTIARY_LOG",
-        default: "info (serve), warn (other commands)",
+        default: "info,sqlx=warn (serve), warn (other commands)",
         meaning: "A tracing-subscriber EnvFilter: a level (debug) or per-target directives \
                   (info,ostiary_server=debug).",
         apply: |c, v| {

@@ -6,6 +6,7 @@
 mod clients;
 mod config;
 mod keys;
+mod postgres;
 mod quickstart;
 mod serve;
 mod users;
