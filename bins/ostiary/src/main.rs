@@ -44,7 +44,7 @@ use crate::error::{CliError, EXIT_FAILED};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (settings, provenance) = match config::load(cli.config.as_deref()) {
+    let (settings, provenance) = match config::load(cli.config_path().as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");

@@ -12,6 +12,17 @@ pub(crate) use client::{ClientArgs, ClientCommand, MetadataArgs};
 pub(crate) use keys::{KeysArgs, KeysCommand};
 pub(crate) use user::{ProfileArgs, UserArgs, UserCommand};
 
+impl Cli {
+    /// The configuration file: `--config`, else a non-empty `OSTIARY_CONFIG`.
+    pub(crate) fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(|| {
+            std::env::var_os(crate::config::CONFIG_ENV)
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+}
+
 /// Ostiary: an OAuth 2.0 and OpenID Connect authorization server.
 #[derive(Debug, Parser)]
 #[command(
@@ -26,9 +37,10 @@ pub(crate) use user::{ProfileArgs, UserArgs, UserCommand};
     propagate_version = true
 )]
 pub(crate) struct Cli {
-    /// The TOML configuration file. Without it, the defaults apply, overridden by OSTIARY_*
-    /// environment variables (listed at the end of `ostiary --help`).
-    #[arg(long, global = true, env = crate::config::CONFIG_ENV, value_name = "PATH")]
+    /// The TOML configuration file; OSTIARY_CONFIG names it too (an empty value counts as unset).
+    /// Without it, the defaults apply. OSTIARY_* environment variables override either (listed at the
+    /// end of `ostiary --help`).
+    #[arg(long, global = true, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
 
     /// The command.

@@ -126,3 +126,9 @@ fn unknown_ostiary_variables_are_warned_about() {
     run.ok();
     assert!(run.stderr.contains("OSTIARY_ISUER"), "{run:#?}");
 }
+
+#[test]
+fn an_empty_ostiary_config_counts_as_unset() {
+    let ws = Workspace::new().env("OSTIARY_CONFIG", "");
+    assert!(ws.run(&["migrate"]).ok().contains("SQLite file ostiary.db"));
+}

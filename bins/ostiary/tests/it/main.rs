@@ -1,7 +1,12 @@
 //! End-to-end tests of the `ostiary` binary: each test runs the real executable in its own temporary
 //! directory, against an SQLite file there.
 // Tests fail by panicking, and say on standard error what they skipped.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 mod clients;
 mod config;
