@@ -31,8 +31,9 @@ pub(crate) enum KeysCommand {
     ///
     /// With the default policy, the active key signs for 30 days; the next key, published at least one
     /// day earlier, then becomes active, the old key is retired and a new next key is created. Retired
-    /// keys leave the JWKS a day after retirement (the longest token lifetime) plus leeway. A running
-    /// server picks up the new keys when it reloads them.
+    /// keys leave the JWKS a day after retirement (the longest token lifetime) plus leeway. `serve` runs
+    /// the same check every keys.rotation_check_interval (an hour by default), and a running server
+    /// picks up keys rotated here within server.key_reload_interval (a minute by default).
     Rotate {
         /// Promote the next key now, whatever its age. Relying parties that cached the JWKS before the
         /// next key was published will not know the new signing key until their cache expires, and will
