@@ -197,3 +197,134 @@ where
         Box::pin(async move { Ok(service.handle(request).await) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use base64ct::{Base64, Encoding};
+    use http_body_util::Full;
+    use ostiary_core::{CoreConfig, Issuer, SystemClock};
+    use ostiary_store::memory::MemoryStore;
+
+    use super::*;
+
+    /// A log sink shared with the subscriber.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    const SECRET: &str = "SECRETVALUE123";
+
+    fn request(
+        method: Method,
+        uri: &str,
+        headers: &[(&str, String)],
+        body: &str,
+    ) -> Request<Full<Bytes>> {
+        let mut builder = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        builder
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_access_log_names_route_and_status_and_never_secrets() {
+        let issuer = Issuer::parse("https://id.example").unwrap();
+        let (provider, _) = Provider::open(
+            MemoryStore::new(),
+            CoreConfig::new(issuer),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
+        let service = OstiaryService::new(provider, ServerConfig::default());
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let basic = format!(
+            "Basic {}",
+            Base64::encode_string(format!("{SECRET}:{SECRET}").as_bytes())
+        );
+        let form = (
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        );
+        let requests = [
+            request(
+                Method::GET,
+                &format!("/oauth/authorize?code={SECRET}&state={SECRET}"),
+                &[("cookie", format!("__Host-ostiary_session={SECRET}"))],
+                "",
+            ),
+            request(
+                Method::POST,
+                "/oauth/token",
+                &[("authorization", basic), form.clone()],
+                &format!("code={SECRET}"),
+            ),
+            request(
+                Method::GET,
+                "/userinfo",
+                &[("authorization", format!("Bearer {SECRET}"))],
+                "",
+            ),
+            request(
+                Method::POST,
+                "/oauth/authorize/login",
+                &[form],
+                &format!("password={SECRET}"),
+            ),
+            request(Method::GET, &format!("/{SECRET}"), &[], ""),
+        ];
+        let mut statuses = Vec::new();
+        for request in requests {
+            statuses.push(service.handle(request).await.status().as_u16());
+        }
+        assert_eq!(statuses, [400, 401, 401, 403, 404]);
+
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(!log.contains(SECRET), "a secret reached the log:\n{log}");
+        for expected in [
+            "/oauth/authorize",
+            "/oauth/token",
+            "/userinfo",
+            "(unknown)",
+            "status=401",
+            "latency_us=",
+        ] {
+            assert!(log.contains(expected), "{expected} missing from:\n{log}");
+        }
+    }
+
+    #[test]
+    fn extension_methods_are_not_logged_verbatim() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        let custom = Method::from_bytes(b"X-INJECT").unwrap();
+        assert_eq!(method_label(&custom), "other");
+    }
+}

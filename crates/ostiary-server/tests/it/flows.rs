@@ -366,3 +366,49 @@ pub async fn concurrent_sign_ins_beyond_the_bound_wait_their_turn<S: Backend>() 
         );
     }
 }
+
+/// Regression guard for a core behaviour reported to the lead: re-authenticating the *same* user
+/// (`prompt=login`, `max_age`) ends the old session, and ending a session revokes every token family
+/// issued in it, so one client's step-up sign-in logs the user out of every other client.
+pub async fn reauthentication_by_the_same_user_keeps_tokens_of_other_clients<S: Backend>() {
+    let h = Harness::<S>::start().await;
+    let other = h
+        .register_client("Other", REDIRECT_URI, "openid offline_access")
+        .await;
+    let browser = h.browser();
+    // The user signs in to the other client first and gets a refresh token.
+    let pkce = Pkce::new();
+    let location = browser
+        .authorize(
+            &h.authorize_url_for(&other, &pkce, &[("scope", "openid offline_access")]),
+            &h.user.username,
+            PASSWORD,
+        )
+        .await;
+    let code = Callback::parse(&location).code.unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    let tokens = h.token(&other, &form).await.json();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    // Then the default client asks for a fresh sign-in of the same user.
+    let page = browser
+        .get(&h.authorize_url(&Pkce::new(), &[("prompt", "login")]))
+        .await;
+    let page = browser.sign_in(&page, &h.user.username, PASSWORD).await;
+    assert!(page.is_consent() || page.status == 303);
+    let reply = h
+        .token(
+            &other,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
+    assert_eq!(
+        reply.status, 200,
+        "the other client's grant survives: {}",
+        reply.body
+    );
+}

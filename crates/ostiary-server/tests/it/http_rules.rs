@@ -629,3 +629,43 @@ pub async fn graceful_shutdown_stops_accepting<S: Backend>() {
         "nothing listens after shutdown"
     );
 }
+
+pub async fn http2_prior_knowledge_is_served<S: Backend>() {
+    let h = Harness::<S>::start().await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let discovery = client
+        .get(h.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(discovery.version(), reqwest::Version::HTTP_2);
+    assert_eq!(discovery.status(), 200);
+    // A sign-in over HTTP/2: the CSRF cookie round-trips (HTTP/2 may split Cookie fields).
+    let login = Page::from(
+        Reply::read(
+            client
+                .get(h.authorize_url(&Pkce::new(), &[]))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await,
+    );
+    assert!(login.is_login());
+    let mut form = login.form();
+    form.set("username", &h.user.username);
+    form.set("password", PASSWORD);
+    let response = client
+        .post(h.url("/oauth/authorize/login"))
+        .form(&form.fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert!(Page::from(Reply::read(response).await).is_consent());
+}

@@ -28,10 +28,11 @@ mod token;
 /// Runs each named case (a generic `async fn name<S: Backend>()` in one of the modules, imported here)
 /// once per backend: `memory::name`, `sqlite::name`, `postgres::name`.
 macro_rules! on_every_backend {
-    ($($module:ident :: $case:ident),* $(,)?) => {
+    ($($(#[$attribute:meta])* $module:ident :: $case:ident),* $(,)?) => {
         mod memory {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attribute])*
                 async fn $case() {
                     crate::harness::run::<ostiary_store::memory::MemoryStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store::memory::MemoryStore>).await;
                 }
@@ -40,6 +41,7 @@ macro_rules! on_every_backend {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attribute])*
                 async fn $case() {
                     crate::harness::run::<ostiary_store_sql::SqliteStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store_sql::SqliteStore>).await;
                 }
@@ -48,6 +50,7 @@ macro_rules! on_every_backend {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attribute])*
                 async fn $case() {
                     crate::harness::run::<ostiary_store_sql::PostgresStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store_sql::PostgresStore>).await;
                 }
@@ -65,6 +68,9 @@ on_every_backend! {
     flows::sign_in_with_default_argon2_cost,
     flows::signing_in_again_replaces_the_session,
     flows::concurrent_sign_ins_beyond_the_bound_wait_their_turn,
+    // Fails today: ostiary-core ends the old session at every sign-in, revoking its token families.
+    #[ignore = "ostiary-core revokes a session's tokens when the same user signs in again"]
+    flows::reauthentication_by_the_same_user_keeps_tokens_of_other_clients,
     authorize::authorize_with_unregistered_redirect_uri_shows_error_page_and_never_redirects,
     authorize::authorize_with_unknown_client_shows_error_page,
     authorize::authorize_without_client_id_shows_error_page,
@@ -137,4 +143,5 @@ on_every_backend! {
     http_rules::instances_sharing_a_store_pick_up_rotated_keys,
     http_rules::background_purge_removes_expired_codes,
     http_rules::graceful_shutdown_stops_accepting,
+    http_rules::http2_prior_knowledge_is_served,
 }
