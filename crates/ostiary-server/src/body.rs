@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use std::pin::{Pin, pin};
+
+use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Body;
 
 /// Why a body could not be read.
@@ -19,8 +21,13 @@ pub(crate) enum BodyError {
     Broken,
 }
 
+/// How much of an oversized body is read and thrown away before answering 413. A client that is still
+/// sending when the server answers and closes would see a reset instead of the answer (hyper does not
+/// linger on close); draining a modest overshoot lets it read the 413. Larger bodies are cut off at once.
+pub(crate) const DRAIN_MAX: usize = 1024 * 1024;
+
 /// Reads the whole body, at most `limit` bytes, within `timeout`. A declared `Content-Length` over the
-/// limit is refused before anything is read.
+/// limit is refused without buffering anything.
 pub(crate) async fn read<B>(
     headers: &HeaderMap,
     body: B,
@@ -29,21 +36,48 @@ pub(crate) async fn read<B>(
 ) -> Result<Bytes, BodyError>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    if let Some(length) = headers.get(CONTENT_LENGTH) {
-        // hyper has already rejected malformed lengths; this only refuses early.
-        let declared = length.to_str().ok().and_then(|v| v.parse::<u64>().ok());
+    // hyper has already rejected malformed lengths; a declared length only lets us refuse early.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let work = async {
+        let mut body = pin!(body);
         if declared.is_some_and(|n| n > limit as u64) {
+            if declared.is_some_and(|n| n <= (limit + DRAIN_MAX) as u64) {
+                drain(body.as_mut(), DRAIN_MAX).await;
+            }
             return Err(BodyError::TooLarge);
         }
-    }
-    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
-    match collected {
-        Err(_) => Err(BodyError::Timeout),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
-        Ok(Err(_)) => Err(BodyError::Broken),
+        let mut buffer = BytesMut::new();
+        while let Some(frame) = body.as_mut().frame().await {
+            let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
+                continue; // trailers
+            };
+            if buffer.len().saturating_add(data.len()) > limit {
+                drain(body.as_mut(), DRAIN_MAX).await;
+                return Err(BodyError::TooLarge);
+            }
+            buffer.extend_from_slice(&data);
+        }
+        Ok(buffer.freeze())
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or(Err(BodyError::Timeout))
+}
+
+/// Reads and discards up to `budget` bytes of what remains of a body (errors end it quietly).
+async fn drain<B: Body<Data = Bytes>>(mut body: Pin<&mut B>, budget: usize) {
+    let mut left = budget;
+    while let Some(Ok(frame)) = body.as_mut().frame().await {
+        if let Ok(data) = frame.into_data() {
+            match left.checked_sub(data.len()) {
+                Some(rest) => left = rest,
+                None => return,
+            }
+        }
     }
 }
 

@@ -95,7 +95,6 @@ impl<S: Store> OstiaryService<S> {
     pub async fn handle<B>(&self, request: Request<B>) -> Response<response::Body>
     where
         B: Body<Data = Bytes> + Send,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = Instant::now();
         let method = request.method().clone();
@@ -125,7 +124,6 @@ async fn dispatch<S: Store, B>(
 ) -> Response<response::Body>
 where
     B: Body<Data = Bytes> + Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (parts, body) = request.into_parts();
     let is_post = parts.method == Method::POST;
@@ -186,7 +184,7 @@ impl<S, B> hyper::service::Service<Request<B>> for OstiaryService<S>
 where
     S: Store,
     B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B::Error: Send,
 {
     type Response = Response<response::Body>;
     type Error = Infallible;

@@ -40,7 +40,6 @@ pub(crate) async fn authorize_post<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let params = match read_params(app, parts, body).await {
         Ok(params) => params,
@@ -63,7 +62,6 @@ pub(crate) async fn login<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (mut params, cookies) =
         match checked_form(app, parts, body, &["username", "password"]).await {
@@ -92,7 +90,6 @@ pub(crate) async fn consent<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (mut params, cookies) = match checked_form(app, parts, body, &["decision"]).await {
         Ok(form) => form,
@@ -113,7 +110,6 @@ where
 async fn read_params<S, B>(app: &App<S>, parts: &Parts, body: B) -> Result<Params, PageError>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let bytes = page_form(app, parts, body).await?;
     // The sign-in form carries a password: keep our copy of the raw body in memory that is wiped on
@@ -133,7 +129,6 @@ async fn checked_form<S, B>(
 ) -> Result<(Params, RequestCookies), PageError>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let mut params = read_params(app, parts, body).await?;
     let cookies = app.cookies.read(&parts.headers);

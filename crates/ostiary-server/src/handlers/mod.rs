@@ -25,7 +25,6 @@ pub(crate) async fn page_form<S, B>(
 ) -> Result<Bytes, PageError>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     if !body::is_form(&parts.headers) {
         return Err(pages::NOT_A_FORM);
@@ -54,7 +53,6 @@ pub(crate) async fn api_form<S, B>(
 ) -> Result<Params, Response<response::Body>>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     // RFC 6749 §3.2: the client uses HTTP POST with the "application/x-www-form-urlencoded" format.
     if !body::is_form(&parts.headers) {

@@ -21,7 +21,6 @@ async fn read<'p, S, B>(
 ) -> Result<(Params, Option<&'p str>), Response<ResponseBody>>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let params = api_form(app, parts, body).await?;
     let header = authorization(&parts.headers).map_err(|()| {
@@ -42,7 +41,6 @@ pub(crate) async fn token<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (params, header) = match read(app, parts, body).await {
         Ok(read) => read,
@@ -59,7 +57,6 @@ pub(crate) async fn revoke<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (params, header) = match read(app, parts, body).await {
         Ok(read) => read,
@@ -79,7 +76,6 @@ pub(crate) async fn introspect<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (params, header) = match read(app, parts, body).await {
         Ok(read) => read,

@@ -25,7 +25,6 @@ pub(crate) async fn userinfo<S: Store, B>(
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let elsewhere = match token_elsewhere(app, parts, body).await {
         Ok(elsewhere) => elsewhere,
@@ -48,7 +47,6 @@ async fn token_elsewhere<S, B>(
 ) -> Result<bool, Response<ResponseBody>>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let has_token = |params: &Params| {
         params.get("access_token").is_some() || params.is_repeated("access_token")

@@ -1,22 +1,20 @@
 //! The test harness: a fresh store per case, a provider on a manual clock, the server on an ephemeral
-//! loopback port, a registered client and a user; plus plain HTTP helpers for the API endpoints.
+//! loopback port, a registered client and a user; plus request helpers for the API endpoints.
 
-use std::future::Future;
-use std::sync::{Arc, Once, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use ostiary_core::{CoreConfig, Issuer, ManualClock, PasswordCost, Provider};
 use ostiary_server::{RunningServer, ServerConfig};
-use ostiary_store::memory::MemoryStore;
 use ostiary_store::{ClientRegistration, Profile, Store, User, UserId};
-use ostiary_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteStore};
-use reqwest::header::HeaderMap;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+pub use crate::backends::{Backend, Cleanup};
 use crate::browser::Browser;
+pub use crate::client::{
+    Callback, Pkce, Reply, api_client, http_client, install_crypto_provider, random_token,
+    wall_clock,
+};
 
 /// The password of the test user.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -30,151 +28,6 @@ pub const CHEAP: PasswordCost = PasswordCost {
     iterations: 1,
     parallelism: 1,
 };
-
-/// A store backend the suite runs on.
-pub trait Backend: Store + Sized {
-    /// The backend's name, for messages.
-    const NAME: &'static str;
-    /// `Err(reason)` when this backend cannot run here.
-    fn available() -> Result<(), &'static str> {
-        Ok(())
-    }
-    /// A fresh, empty store, with what must be cleaned up after the case.
-    fn create() -> impl Future<Output = (Self, Cleanup)> + Send;
-}
-
-/// What a store leaves behind.
-pub enum Cleanup {
-    Nothing,
-    Directory(#[allow(dead_code)] tempfile::TempDir),
-    Database { admin_url: String, name: String },
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Cleanup::Database { admin_url, name } = self {
-            // Dropped from synchronous code (also when a case panics): a thread with its own runtime.
-            let (admin_url, database) = (admin_url.clone(), name.clone());
-            let dropped = std::thread::spawn(move || {
-                let name = database;
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
-                    use sqlx::Connection;
-                    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                });
-            })
-            .join();
-            if dropped.is_err() {
-                eprintln!("could not drop the test database {name}");
-            }
-        }
-    }
-}
-
-impl Backend for MemoryStore {
-    const NAME: &'static str = "memory";
-    async fn create() -> (Self, Cleanup) {
-        (MemoryStore::new(), Cleanup::Nothing)
-    }
-}
-
-impl Backend for SqliteStore {
-    const NAME: &'static str = "sqlite";
-    async fn create() -> (Self, Cleanup) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(SqliteOptions::new(dir.path().join("ostiary.db")).readers(2))
-            .await
-            .unwrap();
-        (store, Cleanup::Directory(dir))
-    }
-}
-
-const POSTGRES_URL: &str = "OSTIARY_TEST_POSTGRES_URL";
-
-impl Backend for PostgresStore {
-    const NAME: &'static str = "postgres";
-    fn available() -> Result<(), &'static str> {
-        match std::env::var(POSTGRES_URL) {
-            Ok(url) if !url.is_empty() => Ok(()),
-            _ => Err("OSTIARY_TEST_POSTGRES_URL is not set"),
-        }
-    }
-    async fn create() -> (Self, Cleanup) {
-        use sqlx::Connection;
-        let admin_url = std::env::var(POSTGRES_URL).unwrap();
-        let name = format!(
-            "ostiary_it_{}",
-            random_token(12).to_ascii_lowercase().replace('-', "_")
-        );
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        // The name is ours: a fixed prefix and base64url characters.
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let cleanup = Cleanup::Database {
-            admin_url: admin_url.clone(),
-            name: name.clone(),
-        };
-        let mut url = openidconnect::url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
-        let store =
-            PostgresStore::connect(url.as_str(), PostgresOptions::default().max_connections(12))
-                .await
-                .unwrap();
-        (store, cleanup)
-    }
-}
-
-/// Runs one case on backend `S`, or says loudly that it was skipped.
-pub async fn run<S: Backend, F, Fut>(name: &str, case: F)
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    if let Err(reason) = S::available() {
-        eprintln!("SKIPPED: {reason} ({}::{name})", S::NAME);
-        return;
-    }
-    install_crypto_provider();
-    case().await;
-}
-
-/// reqwest is built without a default TLS crypto provider: install ring's once.
-pub fn install_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-/// `n` random bytes, base64url.
-pub fn random_token(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    SystemRandom::new().fill(&mut bytes).unwrap();
-    Base64UrlUnpadded::encode_string(&bytes)
-}
-
-/// Wall-clock seconds: the manual clock starts here so that ID tokens are valid for real clients.
-pub fn wall_clock() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
 
 /// How a harness is set up.
 pub struct Options {
@@ -423,14 +276,6 @@ impl<S: Backend> Harness<S> {
     }
 }
 
-fn api_client() -> reqwest::Client {
-    install_crypto_provider();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn register<S: Store>(
     provider: &Provider<S>,
     name: &str,
@@ -494,132 +339,3 @@ async fn create_user<S: Store>(
         email: email.to_owned(),
     }
 }
-
-/// A PKCE pair (RFC 7636 §4.1–4.2, S256), computed independently of the server's crates.
-pub struct Pkce {
-    pub verifier: String,
-    pub challenge: String,
-}
-
-impl Pkce {
-    pub fn new() -> Self {
-        let verifier = random_token(32);
-        let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
-        let challenge = Base64UrlUnpadded::encode_string(digest.as_ref());
-        Self {
-            verifier,
-            challenge,
-        }
-    }
-}
-
-/// An HTTP response, read whole.
-pub struct Reply {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-impl Reply {
-    pub async fn read(response: reqwest::Response) -> Self {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap();
-        Self {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    /// The `error` of a JSON error body.
-    pub fn error(&self) -> String {
-        self.json()["error"].as_str().unwrap_or_default().to_owned()
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
-/// The parameters of a redirect to the client.
-#[derive(Debug)]
-pub struct Callback {
-    pub base: String,
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub iss: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
-}
-
-impl Callback {
-    pub fn parse(location: &str) -> Self {
-        let url = openidconnect::url::Url::parse(location)
-            .unwrap_or_else(|e| panic!("not a URL ({e}): {location}"));
-        let get = |name: &str| {
-            url.query_pairs()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        let mut base = url.clone();
-        base.set_query(None);
-        Self {
-            base: base.to_string(),
-            code: get("code"),
-            state: get("state"),
-            iss: get("iss"),
-            error: get("error"),
-            error_description: get("error_description"),
-        }
-    }
-}
-
-/// The HTTP client the `openidconnect` and `oauth2` crates call (their async client interface, over
-/// reqwest without following redirects).
-pub async fn http_client(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, HttpError> {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    let client = CLIENT.get_or_init(api_client);
-    let (parts, body) = request.into_parts();
-    // The test server speaks plain HTTP on loopback; client libraries that insist on https URLs get
-    // them carried over plain HTTP (loopback only).
-    let uri = parts.uri.to_string();
-    let uri = match uri.strip_prefix("https://127.0.0.1:") {
-        Some(rest) => format!("http://127.0.0.1:{rest}"),
-        None => uri,
-    };
-    let response = client
-        .request(parts.method, uri)
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| HttpError(e.to_string()))?;
-    let mut builder = http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        builder = builder.header(name, value);
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| HttpError(e.to_string()))?;
-    builder
-        .body(body.to_vec())
-        .map_err(|e| HttpError(e.to_string()))
-}
-
-/// An error of [`http_client`].
-#[derive(Debug)]
-pub struct HttpError(String);
-
-impl std::fmt::Display for HttpError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for HttpError {}

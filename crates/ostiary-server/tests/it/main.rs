@@ -17,10 +17,15 @@
 )]
 
 mod authorize;
+mod backends;
 mod browser;
+mod client;
 mod flows;
+mod forms;
 mod harness;
+mod hostile;
 mod http_rules;
+mod operations;
 mod refresh;
 mod resource;
 mod token;
@@ -34,7 +39,7 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 $(#[$attribute])*
                 async fn $case() {
-                    crate::harness::run::<ostiary_store::memory::MemoryStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store::memory::MemoryStore>).await;
+                    crate::backends::run::<ostiary_store::memory::MemoryStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store::memory::MemoryStore>).await;
                 }
             )*
         }
@@ -43,7 +48,7 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 $(#[$attribute])*
                 async fn $case() {
-                    crate::harness::run::<ostiary_store_sql::SqliteStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store_sql::SqliteStore>).await;
+                    crate::backends::run::<ostiary_store_sql::SqliteStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store_sql::SqliteStore>).await;
                 }
             )*
         }
@@ -52,7 +57,7 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 $(#[$attribute])*
                 async fn $case() {
-                    crate::harness::run::<ostiary_store_sql::PostgresStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store_sql::PostgresStore>).await;
+                    crate::backends::run::<ostiary_store_sql::PostgresStore, _, _>(stringify!($case), crate::$module::$case::<ostiary_store_sql::PostgresStore>).await;
                 }
             )*
         }
@@ -87,18 +92,18 @@ on_every_backend! {
     authorize::authorize_prompt_none_without_consent_redirects_consent_required,
     authorize::authorize_prompt_login_forces_sign_in,
     authorize::authorize_max_age_forces_sign_in,
-    authorize::consent_is_asked_again_when_scopes_grow,
-    authorize::consent_denied_redirects_access_denied,
-    authorize::consent_without_decision_is_refused,
-    authorize::consent_page_shows_the_client_and_scopes_in_plain_words,
-    authorize::login_with_wrong_password_shows_form_again,
-    authorize::login_with_unknown_user_gets_the_same_answer,
-    authorize::login_hint_is_prefilled,
-    authorize::reflected_input_is_html_escaped,
-    authorize::form_post_without_csrf_token_is_refused,
-    authorize::form_post_with_mismatched_csrf_token_is_refused,
-    authorize::consent_post_without_csrf_token_is_refused,
-    authorize::tampered_hidden_fields_are_validated_again,
+    forms::consent_is_asked_again_when_scopes_grow,
+    forms::consent_denied_redirects_access_denied,
+    forms::consent_without_decision_is_refused,
+    forms::consent_page_shows_the_client_and_scopes_in_plain_words,
+    forms::login_with_wrong_password_shows_form_again,
+    forms::login_with_unknown_user_gets_the_same_answer,
+    forms::login_hint_is_prefilled,
+    forms::reflected_input_is_html_escaped,
+    forms::form_post_without_csrf_token_is_refused,
+    forms::form_post_with_mismatched_csrf_token_is_refused,
+    forms::consent_post_without_csrf_token_is_refused,
+    forms::tampered_hidden_fields_are_validated_again,
     token::token_with_wrong_verifier_is_invalid_grant,
     token::token_without_verifier_is_invalid_grant,
     token::token_code_replay_revokes_issued_tokens,
@@ -138,10 +143,10 @@ on_every_backend! {
     http_rules::discovery_and_jwks_are_served_and_match_the_issuer,
     http_rules::unknown_path_is_404_and_wrong_method_is_405_with_allow,
     http_rules::health_check_and_stylesheet,
-    http_rules::bad_input_never_gets_500,
-    http_rules::oversized_form_is_413_page,
-    http_rules::instances_sharing_a_store_pick_up_rotated_keys,
-    http_rules::background_purge_removes_expired_codes,
-    http_rules::graceful_shutdown_stops_accepting,
+    hostile::bad_input_never_gets_500,
+    hostile::oversized_form_is_413_page,
+    operations::instances_sharing_a_store_pick_up_rotated_keys,
+    operations::background_purge_removes_expired_codes,
+    operations::graceful_shutdown_stops_accepting,
     http_rules::http2_prior_knowledge_is_served,
 }
