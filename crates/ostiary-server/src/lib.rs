@@ -57,7 +57,8 @@
 //! `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`. There is no `form-action`
 //! directive on purpose: Chrome applies it to the redirect that follows the form post, which goes to the
 //! client. JSON responses are `Cache-Control: no-store` and `nosniff`; the discovery documents and the JWKS
-//! add `Access-Control-Allow-Origin: *`.
+//! add `Access-Control-Allow-Origin: *`. On an `https` issuer every response carries
+//! `Strict-Transport-Security: max-age=31536000` (RFC 6797).
 //!
 //! # Cookies
 //!

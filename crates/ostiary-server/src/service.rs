@@ -21,11 +21,17 @@ use crate::pages;
 use crate::response;
 use crate::routes::Route;
 
+/// `Strict-Transport-Security` on an https issuer: one year, this host only (subdomains may be other
+/// services).
+const HSTS: &str = "max-age=31536000";
+
 /// What every handler shares.
 pub(crate) struct App<S> {
     pub(crate) provider: Provider<S>,
     pub(crate) config: ServerConfig,
     pub(crate) cookies: CookiePolicy,
+    /// Whether the issuer is `https` (secure cookies, HSTS).
+    https: bool,
     pub(crate) rng: SystemRandom,
     /// Bounds concurrent sign-ins (Argon2id memory), per [`ServerConfig::max_concurrent_sign_ins`].
     pub(crate) sign_ins: Semaphore,
@@ -70,11 +76,13 @@ impl<S: Store> OstiaryService<S> {
     /// A service over `provider` with `config`. Cookie names and attributes follow from the provider's
     /// issuer (see the crate documentation).
     pub fn new(provider: Provider<S>, config: ServerConfig) -> Self {
-        let cookies = CookiePolicy::new(provider.config().issuer.is_https());
+        let https = provider.config().issuer.is_https();
+        let cookies = CookiePolicy::new(https);
         let platform = provider.config().platform_name.clone();
         let sign_ins = Semaphore::new(config.max_concurrent_sign_ins.max(1));
         Self {
             app: Arc::new(App {
+                https,
                 platform,
                 sign_ins,
                 provider,
@@ -99,11 +107,18 @@ impl<S: Store> OstiaryService<S> {
         let started = Instant::now();
         let method = request.method().clone();
         let route = Route::from_path(request.uri().path());
-        let response = match route {
+        let mut response = match route {
             None => pages::error(self.app.platform(), pages::NOT_FOUND),
             Some(route) if !route.allows(&method) => method_not_allowed(&self.app, route),
             Some(route) => dispatch(&self.app, route, request).await,
         };
+        if self.app.https {
+            // RFC 6797: browsers that reached an https issuer never fall back to plain HTTP for it.
+            response.headers_mut().insert(
+                http::header::STRICT_TRANSPORT_SECURITY,
+                http::HeaderValue::from_static(HSTS),
+            );
+        }
         // Method, route and status only: never the query string, headers, cookies or bodies, which carry
         // codes, tokens and passwords. Unknown paths are logged as such, not echoed.
         tracing::info!(

@@ -127,6 +127,12 @@ pub async fn session_cookie_flags_on_https_issuer<S: Backend>() {
             .any(|c| c.starts_with("ostiary_")),
         "no unprefixed cookie on an https issuer"
     );
+    for page in [&login, &consent] {
+        assert_eq!(
+            page.header("strict-transport-security"),
+            Some("max-age=31536000")
+        );
+    }
 }
 
 pub async fn session_cookie_flags_on_http_issuer<S: Backend>() {
@@ -137,6 +143,11 @@ pub async fn session_cookie_flags_on_http_issuer<S: Backend>() {
     assert!(
         !csrf.iter().any(|a| a == "Secure"),
         "no Secure on http loopback"
+    );
+    assert_eq!(
+        login.header("strict-transport-security"),
+        None,
+        "no HSTS over http"
     );
     assert!(csrf.iter().any(|a| a == "SameSite=Strict"));
     let consent = browser.sign_in(&login, &h.user.username, PASSWORD).await;
