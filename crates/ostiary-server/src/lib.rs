@@ -70,7 +70,7 @@
 //! The session cookie is `Lax` so that it comes along when a client sends the browser to
 //! `/oauth/authorize` (single sign-on), but not on cross-site posts. Every form carries a CSRF token
 //! equal to the CSRF cookie (double-submit), compared in constant time; a submission without a matching
-//! token is refused with a `403` page and nothing is done. The `Cookie` header is read strictly and
+//! token is refused with a `403` page and nothing is done. A sign-in rotates the CSRF token. The `Cookie` header is read strictly and
 //! boundedly (8 KiB, 64 pairs); when a name repeats, the first occurrence counts.
 //!
 //! # Logs

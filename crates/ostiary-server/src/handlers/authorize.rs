@@ -164,20 +164,26 @@ fn respond<S>(
             None => return pages::error(platform, pages::SERVER_ERROR),
         }
     }
+    // A sign-in rotates the CSRF token too, so no token known before it survives it.
+    let signed_in = interaction.new_session.is_some();
     let mut response = match &interaction.outcome {
         AuthorizeOutcome::Redirect(to) => match response::redirect(redirect_status, to) {
             Some(response) => response,
             None => pages::error(platform, pages::SERVER_ERROR),
         },
         AuthorizeOutcome::ErrorPage(page) => pages::error(platform, (*page).into()),
-        AuthorizeOutcome::Login(prompt) => match form_token(app, cookies, &mut set_cookies) {
-            Some(csrf) => pages::login(platform, prompt, csrf.expose_secret()),
-            None => pages::error(platform, pages::SERVER_ERROR),
-        },
-        AuthorizeOutcome::Consent(prompt) => match form_token(app, cookies, &mut set_cookies) {
-            Some(csrf) => pages::consent(platform, prompt, csrf.expose_secret()),
-            None => pages::error(platform, pages::SERVER_ERROR),
-        },
+        AuthorizeOutcome::Login(prompt) => {
+            match form_token(app, cookies, signed_in, &mut set_cookies) {
+                Some(csrf) => pages::login(platform, prompt, csrf.expose_secret()),
+                None => pages::error(platform, pages::SERVER_ERROR),
+            }
+        }
+        AuthorizeOutcome::Consent(prompt) => {
+            match form_token(app, cookies, signed_in, &mut set_cookies) {
+                Some(csrf) => pages::consent(platform, prompt, csrf.expose_secret()),
+                None => pages::error(platform, pages::SERVER_ERROR),
+            }
+        }
         _ => pages::error(platform, pages::SERVER_ERROR),
     };
     for cookie in set_cookies {
@@ -187,13 +193,16 @@ fn respond<S>(
 }
 
 /// The CSRF token for a form: the browser's current one if it sent a well-formed CSRF cookie (so several
-/// open forms stay valid), otherwise a new one whose cookie is added to `set_cookies`.
+/// open forms stay valid) and no sign-in just happened, otherwise a new one whose cookie is added to
+/// `set_cookies`.
 fn form_token<S>(
     app: &App<S>,
     cookies: &RequestCookies,
+    rotate: bool,
     set_cookies: &mut Vec<HeaderValue>,
 ) -> Option<CsrfToken> {
-    if let Some(token) = cookies.csrf.as_deref().and_then(CsrfToken::from_cookie) {
+    let current = cookies.csrf.as_deref().and_then(CsrfToken::from_cookie);
+    if let Some(token) = current.filter(|_| !rotate) {
         return Some(token);
     }
     let token = CsrfToken::generate(&app.rng)?;

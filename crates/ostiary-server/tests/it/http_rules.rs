@@ -159,12 +159,25 @@ pub async fn session_cookie_flags_on_http_issuer<S: Backend>() {
             "{attribute} in {session:?}"
         );
     }
-    // The consent form reuses the browser's CSRF cookie rather than setting a new one.
+    // The sign-in rotated the CSRF token: the consent form carries the new one.
+    let login_token = login.form().get("csrf_token").unwrap().to_owned();
+    let consent_token = consent.form().get("csrf_token").unwrap().to_owned();
+    assert_ne!(login_token, consent_token);
     assert!(
-        !set_cookies(&consent)
+        set_cookies(&consent)
             .iter()
-            .any(|c| c.starts_with("ostiary_csrf="))
+            .any(|c| c.starts_with(&format!("ostiary_csrf={consent_token};"))),
+        "the new token's cookie is set"
     );
+    // Without a new sign-in, later forms keep the browser's token (several open forms stay valid).
+    let page = browser.decide(&consent, "deny").await;
+    assert_eq!(page.status, 303);
+    let again = browser
+        .get(&h.authorize_url(&Pkce::new(), &[("prompt", "consent")]))
+        .await;
+    assert!(again.is_consent());
+    assert_eq!(again.form().get("csrf_token"), Some(consent_token.as_str()));
+    assert!(set_cookies(&again).is_empty());
 }
 
 fn set_cookies(page: &Page) -> Vec<String> {
