@@ -148,6 +148,33 @@ impl<S: Backend> Harness<S> {
         register(&self.provider, name, redirect_uri, scope).await
     }
 
+    /// Registers a client as described.
+    pub async fn register(&self, registration: &ClientRegistration) -> TestClient {
+        register_as(&self.provider, registration).await
+    }
+
+    /// Signs the test user in to `client` (new browser) with `scope` and exchanges the code.
+    pub async fn tokens_for(&self, client: &TestClient, scope: &str) -> Value {
+        let pkce = Pkce::new();
+        let url = self.authorize_url_for(client, &pkce, &[("scope", scope)]);
+        let location = self
+            .browser()
+            .authorize(&url, &self.user.username, PASSWORD)
+            .await;
+        let code = Callback::parse(&location)
+            .code
+            .expect("the authorization succeeded");
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("code_verifier", pkce.verifier.as_str()),
+        ];
+        let reply = self.token(client, &form).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    }
+
     /// A POST of `form` to `path` with the client's Basic credentials.
     pub async fn post_as(&self, client: &TestClient, path: &str, form: &[(&str, &str)]) -> Reply {
         let response = self
@@ -276,13 +303,9 @@ impl<S: Backend> Harness<S> {
     }
 }
 
-async fn register<S: Store>(
-    provider: &Provider<S>,
-    name: &str,
-    redirect_uri: &str,
-    scope: &str,
-) -> TestClient {
-    let registration = ClientRegistration {
+/// The registration of a test client: every informational URI set.
+pub fn registration(name: &str, redirect_uri: &str, scope: &str) -> ClientRegistration {
+    ClientRegistration {
         client_name: name.to_owned(),
         client_uri: Some("https://books.example/".to_owned()),
         logo_uri: Some("https://books.example/logo.png".to_owned()),
@@ -291,16 +314,31 @@ async fn register<S: Store>(
         redirect_uris: vec![redirect_uri.to_owned()],
         scope: scope.to_owned(),
         ..ClientRegistration::default()
-    };
+    }
+}
+
+async fn register<S: Store>(
+    provider: &Provider<S>,
+    name: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> TestClient {
+    register_as(provider, &registration(name, redirect_uri, scope)).await
+}
+
+async fn register_as<S: Store>(
+    provider: &Provider<S>,
+    registration: &ClientRegistration,
+) -> TestClient {
     let (client, secret) = provider
         .registry()
-        .register(&registration, provider.now())
+        .register(registration, provider.now())
         .await
         .unwrap();
     TestClient {
         id: client.id.to_string(),
         secret: secret.expose_secret().to_owned(),
-        redirect_uri: redirect_uri.to_owned(),
+        redirect_uri: registration.redirect_uris[0].clone(),
     }
 }
 

@@ -137,6 +137,8 @@ on_every_backend! {
     resource::revoking_refresh_token_revokes_access_tokens,
     resource::revoking_access_token_keeps_refresh_token,
     resource::unknown_token_revocation_is_200,
+    resource::jwt_access_tokens_work_at_userinfo_introspection_and_revocation,
+    resource::disabled_user_cannot_sign_in_and_tokens_stop_working,
     http_rules::html_pages_carry_security_headers,
     http_rules::session_cookie_flags_on_https_issuer,
     http_rules::session_cookie_flags_on_http_issuer,

@@ -1,6 +1,8 @@
 //! UserInfo (RFC 6750 errors), introspection (RFC 7662) and revocation (RFC 7009).
 
-use crate::harness::{Backend, Harness, Reply};
+use ostiary_store::UserId;
+
+use crate::harness::{Backend, Harness, PASSWORD, Pkce, Reply, registration};
 use crate::token::assert_oauth_error;
 
 /// Asserts a bearer-token error: `status`, and a `WWW-Authenticate: Bearer` challenge with `error`.
@@ -235,4 +237,52 @@ pub async fn unknown_token_revocation_is_200<S: Backend>() {
     let mut wrong = h.client.clone();
     wrong.secret = "wrong".to_owned();
     assert_oauth_error(&h.revoke(&wrong, "nope").await, 401, "invalid_client");
+}
+
+pub async fn jwt_access_tokens_work_at_userinfo_introspection_and_revocation<S: Backend>() {
+    let h = Harness::<S>::start().await;
+    let mut registration = registration(
+        "JWT client",
+        "https://jwt.example/cb",
+        "openid email offline_access",
+    );
+    registration.access_token_format = Some("jwt".to_owned());
+    let client = h.register(&registration).await;
+    let tokens = h.tokens_for(&client, "openid email offline_access").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(access.split('.').count(), 3, "an RFC 9068 JWT access token");
+    assert_eq!(
+        h.userinfo(access).await.json()["email"],
+        "alice@example.com"
+    );
+    let introspection = h.introspect(&client, access).await.json();
+    assert_eq!(introspection["active"], true);
+    assert_eq!(introspection["client_id"], client.id.as_str());
+    // Another client cannot see it, the holder can revoke it.
+    assert_eq!(
+        h.introspect(&h.client, access).await.json()["active"],
+        false
+    );
+    assert_eq!(h.revoke(&client, access).await.status, 200);
+    assert_bearer_error(&h.userinfo(access).await, 401, "invalid_token");
+    assert_eq!(h.introspect(&client, access).await.json()["active"], false);
+}
+
+pub async fn disabled_user_cannot_sign_in_and_tokens_stop_working<S: Backend>() {
+    let h = Harness::<S>::start().await;
+    let (access, refresh) = access_and_refresh(&h).await;
+    let id: UserId = h.user.id.parse().unwrap();
+    let mut user = h.provider.store().get_user(id).await.unwrap().unwrap();
+    user.disabled = true;
+    assert!(h.provider.store().update_user(&user).await.unwrap());
+
+    assert_bearer_error(&h.userinfo(&access).await, 401, "invalid_token");
+    assert_oauth_error(&h.refresh(&refresh).await, 400, "invalid_grant");
+    let browser = h.browser();
+    let page = browser.get(&h.authorize_url(&Pkce::new(), &[])).await;
+    let page = browser.sign_in(&page, &h.user.username, PASSWORD).await;
+    assert!(
+        page.is_login(),
+        "a disabled user is refused like a wrong password"
+    );
 }
