@@ -1,5 +1,6 @@
 //! The PostgreSQL backend: a connection pool, safe for several server instances sharing one database.
 
+use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,6 +20,9 @@ mod purge;
 mod sessions;
 mod tokens;
 mod users;
+
+/// Prepared statements kept per connection: more than the store has, so none is ever re-prepared.
+const STATEMENT_CACHE: usize = 256;
 
 /// The PostgreSQL migrations, embedded at compile time from `migrations/postgres`.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -69,9 +73,20 @@ impl PostgresOptions {
 ///
 /// Every atomic operation of the store traits is one statement or one transaction under READ COMMITTED,
 /// with row locks or compare-and-set `UPDATE`s where requests may race, on one instance or several.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+}
+
+impl fmt::Debug for PostgresStore {
+    /// Pool statistics only: never the connection options, which may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.size())
+            .field("idle", &self.pool.num_idle())
+            .field("closed", &self.pool.is_closed())
+            .finish()
+    }
 }
 
 impl PostgresStore {
@@ -86,7 +101,8 @@ impl PostgresStore {
         }
         let connect = PgConnectOptions::from_str(url)
             .map_err(OpenError::InvalidUrl)?
-            .application_name("ostiary");
+            .application_name("ostiary")
+            .statement_cache_capacity(STATEMENT_CACHE);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(options.min_connections.min(options.max_connections))

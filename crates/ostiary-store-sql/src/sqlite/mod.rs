@@ -1,5 +1,6 @@
 //! The SQLite backend: one database file in WAL mode, one writer connection, a pool of read-only readers.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,6 +23,9 @@ mod purge;
 mod sessions;
 mod tokens;
 mod users;
+
+/// Prepared statements kept per connection: more than the store has, so none is ever re-prepared.
+const STATEMENT_CACHE: usize = 256;
 
 /// The SQLite migrations, embedded at compile time from `migrations/sqlite`.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -105,10 +109,19 @@ impl SqliteOptions {
 /// Every write runs on the single writer connection (single statements, or `BEGIN IMMEDIATE`
 /// transactions), so writes are serialized and each atomic operation of the store traits is one
 /// transaction; reads run on read-only connections that WAL lets proceed beside the writer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("readers", &self.reader.size())
+            .field("closed", &self.writer.is_closed())
+            .finish()
+    }
 }
 
 impl SqliteStore {
@@ -118,7 +131,8 @@ impl SqliteStore {
         let base = SqliteConnectOptions::new()
             .filename(&options.path)
             .foreign_keys(true)
-            .busy_timeout(options.busy_timeout);
+            .busy_timeout(options.busy_timeout)
+            .statement_cache_capacity(STATEMENT_CACHE);
         let writer_options = base
             .clone()
             .create_if_missing(true)

@@ -85,6 +85,21 @@ async fn insert_refresh(
     Ok(())
 }
 
+/// The winning rotation, as one command on the writer: the compare-and-set update of the presented token
+/// (`$1`), then its successor and the new access token, each inserted only if the statement before it
+/// changed a row (`changes()`). Run inside the caller's transaction; changes 3 rows for the winner and
+/// none otherwise.
+const ROTATE: &str = "UPDATE refresh_tokens SET rotated_at = $2, successor = $3, retry_until = $4, \
+       sealed_retry = $5 \
+     WHERE digest = $1 AND rotated_at IS NULL AND expires_at > $2 AND family_id = $6 \
+     AND EXISTS (SELECT 1 FROM token_families f \
+                 WHERE f.id = $6 AND f.revoked_at IS NULL AND f.expires_at > $2); \
+     INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
+                                 retry_until, sealed_retry) \
+     SELECT $3, $6, $7, $8, $9, $10, $11, $12 WHERE changes() = 1; \
+     INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
+     SELECT $13, $6, $14, $15, $16, $17 WHERE changes() = 1";
+
 impl TokenStore for SqliteStore {
     async fn create_family(
         &self,
@@ -186,25 +201,34 @@ impl TokenStore for SqliteStore {
         let mut tx = self.begin().await?;
         // New tokens of two families can never win; the checks below then say why.
         if rotation.access.family_id == family_id {
-            let won = sqlx::query(
-                "UPDATE refresh_tokens SET rotated_at = $2, successor = $3, retry_until = $4, \
-                 sealed_retry = $5 \
-                 WHERE digest = $1 AND rotated_at IS NULL AND expires_at > $2 AND family_id = $6 \
-                 AND EXISTS (SELECT 1 FROM token_families f \
-                             WHERE f.id = $6 AND f.revoked_at IS NULL AND f.expires_at > $2)",
-            )
-            .bind(rotation.presented.as_bytes().as_slice())
-            .bind(now)
-            .bind(rotation.refresh.digest.as_bytes().as_slice())
-            .bind(rotation.retry_until)
-            .bind(rotation.sealed_retry.as_slice())
-            .bind(family_id.as_uuid().hyphenated())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            if won.rows_affected() == 1 {
-                insert_refresh(&mut tx, &rotation.refresh).await?;
-                insert_access(&mut tx, &rotation.access).await?;
+            let won = sqlx::query(ROTATE)
+                .bind(rotation.presented.as_bytes().as_slice())
+                .bind(now)
+                .bind(rotation.refresh.digest.as_bytes().as_slice())
+                .bind(rotation.retry_until)
+                .bind(rotation.sealed_retry.as_slice())
+                .bind(family_id.as_uuid().hyphenated())
+                .bind(rotation.refresh.issued_at)
+                .bind(rotation.refresh.expires_at)
+                .bind(rotation.refresh.rotated_at)
+                .bind(
+                    rotation
+                        .refresh
+                        .successor
+                        .as_ref()
+                        .map(|d| d.as_bytes().as_slice()),
+                )
+                .bind(rotation.refresh.retry_until)
+                .bind(rotation.refresh.sealed_retry.as_deref())
+                .bind(rotation.access.digest.as_bytes().as_slice())
+                .bind(rotation.access.scope.to_string())
+                .bind(rotation.access.issued_at)
+                .bind(rotation.access.expires_at)
+                .bind(rotation.access.revoked_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            if won.rows_affected() > 0 {
                 tx.commit().await.map_err(store_error)?;
                 return Ok(RotateOutcome::Rotated);
             }
