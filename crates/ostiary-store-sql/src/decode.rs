@@ -370,3 +370,32 @@ pub(crate) fn digest_key(r: &impl Cols) -> StoreResult<DigestKeyRecord> {
         created_at: r.i64("created_at")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn only_hyphenated_uuids_decode() {
+        let id = Uuid::new_v4();
+        assert_eq!(
+            parse_uuid(&id.hyphenated().to_string(), "id").ok(),
+            Some(id)
+        );
+        assert!(matches!(
+            parse_uuid(&id.simple().to_string(), "id"),
+            Err(StoreError::Corrupt("id"))
+        ));
+        assert!(parse_uuid("not-a-uuid-but-it-is-36-characters!!", "id").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn uuid_text_never_panics_and_round_trips(text in "\\PC{0,40}") {
+            if let Ok(id) = parse_uuid(&text, "id") {
+                prop_assert_eq!(id.hyphenated().to_string(), text.to_ascii_lowercase());
+            }
+        }
+    }
+}

@@ -103,9 +103,12 @@ fn constraint_name(db: &dyn DatabaseError, fallback: &'static str) -> &'static s
             .find(|(known, _)| *known == name)
             .map_or(fallback, |(known, _)| known);
     }
-    // SQLite: "UNIQUE constraint failed: users.username".
-    let columns = db
-        .message()
+    constraint_from_message(db.message(), fallback)
+}
+
+/// SQLite names the columns, not the constraint: "UNIQUE constraint failed: users.username".
+fn constraint_from_message(message: &str, fallback: &'static str) -> &'static str {
+    let columns = message
         .split_once("constraint failed: ")
         .map_or("", |(_, columns)| columns);
     if columns.is_empty() {
@@ -115,4 +118,42 @@ fn constraint_name(db: &dyn DatabaseError, fallback: &'static str) -> &'static s
         .iter()
         .find(|(_, cols)| *cols == columns)
         .map_or(fallback, |(known, _)| known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sqlite_messages_map_to_constraint_names() {
+        let cases = [
+            (
+                "UNIQUE constraint failed: user_logins.login",
+                "users_login_key",
+            ),
+            ("UNIQUE constraint failed: codes.digest", "codes_pkey"),
+            (
+                "UNIQUE constraint failed: org_authorizations.organization_id, org_authorizations.client_id",
+                "org_authorizations_one_active",
+            ),
+            ("FOREIGN KEY constraint failed", "fallback"),
+            ("UNIQUE constraint failed: nowhere.nothing", "fallback"),
+        ];
+        for (message, name) in cases {
+            assert_eq!(
+                constraint_from_message(message, "fallback"),
+                name,
+                "{message}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_message_maps_to_a_known_name_or_the_fallback(message in "\\PC{0,120}") {
+            let name = constraint_from_message(&message, "fallback");
+            prop_assert!(name == "fallback" || CONSTRAINTS.iter().any(|(known, _)| *known == name));
+        }
+    }
 }

@@ -117,3 +117,95 @@ pub(crate) fn logout_entry(
         finished_at: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixTime = 1_700_000_000;
+
+    /// A token rotated at `NOW - 5` with a usable successor, in an active family, inside its window.
+    fn rotated() -> SpentRefresh {
+        SpentRefresh {
+            family_id: FamilyId::new_random(),
+            expires_at: NOW + 100,
+            rotated_at: Some(NOW - 5),
+            retry_until: Some(NOW + 25),
+            sealed_retry: Some(vec![7; 4]),
+            family_revoked_at: None,
+            family_expires_at: NOW + 1000,
+            successor: Some((None, NOW + 100)),
+        }
+    }
+
+    #[test]
+    fn unknown_is_invalid() {
+        assert_eq!(spent_refresh(None, NOW), Spent::Invalid);
+    }
+
+    #[test]
+    fn a_rotated_token_in_its_window_is_a_retry() {
+        assert_eq!(
+            spent_refresh(Some(rotated()), NOW),
+            Spent::Retry(vec![7; 4])
+        );
+        // The window includes its last second.
+        assert_eq!(
+            spent_refresh(Some(rotated()), NOW + 25),
+            Spent::Retry(vec![7; 4])
+        );
+    }
+
+    #[test]
+    fn a_rotated_token_is_a_replay_whenever_a_retry_condition_fails() {
+        let family = rotated().family_id;
+        let cases: [fn(&mut SpentRefresh); 7] = [
+            |s| s.retry_until = Some(NOW - 1),
+            |s| s.successor = Some((Some(NOW - 1), NOW + 100)),
+            |s| s.successor = Some((None, NOW)),
+            |s| s.successor = None,
+            |s| s.sealed_retry = None,
+            // Precedence: a rotated token is a replay whatever its own expiry or its family's state.
+            |s| s.family_revoked_at = Some(NOW - 1),
+            |s| s.family_expires_at = NOW,
+        ];
+        for (i, change) in cases.iter().enumerate() {
+            let mut state = rotated();
+            state.family_id = family;
+            change(&mut state);
+            assert_eq!(
+                spent_refresh(Some(state), NOW),
+                Spent::Replay(family),
+                "case {i}"
+            );
+        }
+        let mut expired = rotated();
+        expired.expires_at = NOW - 1;
+        expired.retry_until = Some(NOW - 2);
+        assert!(matches!(
+            spent_refresh(Some(expired), NOW),
+            Spent::Replay(_)
+        ));
+    }
+
+    #[test]
+    fn an_unspent_token_is_invalid_when_expired_or_its_family_inactive() {
+        let unspent = || SpentRefresh {
+            rotated_at: None,
+            retry_until: None,
+            sealed_retry: None,
+            successor: None,
+            ..rotated()
+        };
+        let mut expired = unspent();
+        expired.expires_at = NOW;
+        assert_eq!(spent_refresh(Some(expired), NOW), Spent::Invalid);
+        let mut revoked = unspent();
+        revoked.family_revoked_at = Some(NOW - 1);
+        assert_eq!(spent_refresh(Some(revoked), NOW), Spent::Invalid);
+        let mut ended = unspent();
+        ended.family_expires_at = NOW;
+        assert_eq!(spent_refresh(Some(ended), NOW), Spent::Invalid);
+        assert_eq!(spent_refresh(Some(unspent()), NOW), Spent::WrongFamily);
+    }
+}
