@@ -19,31 +19,6 @@ use crate::error::store_error;
 use crate::logic::{self, Spent, SpentRefresh};
 use crate::{decode, encode};
 
-async fn insert_family(conn: &mut PgConnection, family: &TokenFamily) -> StoreResult<()> {
-    let (subject_type, subject_id) = encode::subject(&family.subject)?;
-    sqlx::query(
-        "INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, session_id, \
-         org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(family.id.as_uuid())
-    .bind(family.client_id.as_uuid())
-    .bind(subject_type)
-    .bind(subject_id)
-    .bind(family.scope.to_string())
-    .bind(family.session_id.map(|s| *s.as_uuid()))
-    .bind(family.org_authorization_id.map(|s| *s.as_uuid()))
-    .bind(family.auth_time)
-    .bind(encode::amr(&family.amr)?)
-    .bind(family.created_at)
-    .bind(family.expires_at)
-    .bind(family.revoked_at)
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
-}
-
 async fn insert_access(conn: &mut PgConnection, token: &AccessTokenRecord) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
@@ -55,25 +30,6 @@ async fn insert_access(conn: &mut PgConnection, token: &AccessTokenRecord) -> St
     .bind(token.issued_at)
     .bind(token.expires_at)
     .bind(token.revoked_at)
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
-}
-
-async fn insert_refresh(conn: &mut PgConnection, token: &RefreshTokenRecord) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
-         retry_until, sealed_retry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(token.digest.as_bytes().as_slice())
-    .bind(token.family_id.as_uuid())
-    .bind(token.issued_at)
-    .bind(token.expires_at)
-    .bind(token.rotated_at)
-    .bind(token.successor.as_ref().map(|d| d.as_bytes().as_slice()))
-    .bind(token.retry_until)
-    .bind(token.sealed_retry.as_deref())
     .execute(conn)
     .await
     .map_err(store_error)?;
@@ -97,6 +53,25 @@ const ROTATE: &str = "WITH won AS ( \
        SELECT $13, family_id, $14, $15, $16, $17 FROM won) \
      SELECT family_id FROM won";
 
+/// Creates a family and its first tokens in one statement. With a code (`$1`), the code's row is locked
+/// (`FOR UPDATE` in the CTE) and the family inserted only if the code was not replayed; the tokens are
+/// inserted only with the family. Returns how many families were created (0 or 1).
+const CREATE_FAMILY: &str = "WITH code AS (SELECT replayed_at FROM codes WHERE digest = $1 FOR UPDATE), \
+     family AS ( \
+       INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, session_id, \
+                                   org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+       WHERE $1::bytea IS NULL OR EXISTS (SELECT 1 FROM code WHERE replayed_at IS NULL) \
+       RETURNING id), \
+     access AS ( \
+       INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
+       SELECT $14, $15, $16, $17, $18, $19 FROM family WHERE $14::bytea IS NOT NULL), \
+     refresh AS ( \
+       INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
+                                   retry_until, sealed_retry) \
+       SELECT $20, $21, $22, $23, $24, $25, $26, $27 FROM family WHERE $20::bytea IS NOT NULL) \
+     SELECT count(*) AS created FROM family";
+
 impl TokenStore for PostgresStore {
     async fn create_family(
         &self,
@@ -105,30 +80,45 @@ impl TokenStore for PostgresStore {
         refresh: Option<&RefreshTokenRecord>,
         from_code: Option<Digest>,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        if let Some(code) = from_code {
-            // The code's row lock, held until commit, orders this against a replay (see consume_code).
-            let row = sqlx::query("SELECT replayed_at FROM codes WHERE digest = $1 FOR UPDATE")
-                .bind(code.as_bytes().as_slice())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            let replayed = match row {
-                Some(row) => row.opt_i64("replayed_at")?.is_some(),
-                None => true,
-            };
-            if replayed {
-                return Err(StoreError::Conflict("code replayed"));
-            }
+        // One statement: the code's row lock (taken in the CTE, held until the statement commits) orders
+        // this against a replay, which either committed first (nothing is inserted) or waits and then
+        // revokes the family (see consume_code).
+        let (subject_type, subject_id) = encode::subject(&family.subject)?;
+        let row = sqlx::query(CREATE_FAMILY)
+            .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
+            .bind(*family.id.as_uuid())
+            .bind(*family.client_id.as_uuid())
+            .bind(subject_type)
+            .bind(subject_id)
+            .bind(family.scope.to_string())
+            .bind(family.session_id.map(|s| *s.as_uuid()))
+            .bind(family.org_authorization_id.map(|s| *s.as_uuid()))
+            .bind(family.auth_time)
+            .bind(encode::amr(&family.amr)?)
+            .bind(family.created_at)
+            .bind(family.expires_at)
+            .bind(family.revoked_at)
+            .bind(access.map(|a| a.digest.as_bytes().as_slice()))
+            .bind(access.map(|a| *a.family_id.as_uuid()))
+            .bind(access.map(|a| a.scope.to_string()))
+            .bind(access.map(|a| a.issued_at))
+            .bind(access.map(|a| a.expires_at))
+            .bind(access.and_then(|a| a.revoked_at))
+            .bind(refresh.map(|r| r.digest.as_bytes().as_slice()))
+            .bind(refresh.map(|r| *r.family_id.as_uuid()))
+            .bind(refresh.map(|r| r.issued_at))
+            .bind(refresh.map(|r| r.expires_at))
+            .bind(refresh.and_then(|r| r.rotated_at))
+            .bind(refresh.and_then(|r| r.successor.as_ref().map(|d| d.as_bytes().as_slice())))
+            .bind(refresh.and_then(|r| r.retry_until))
+            .bind(refresh.and_then(|r| r.sealed_retry.as_deref()))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        if row.i64("created")? == 0 {
+            return Err(StoreError::Conflict("code replayed"));
         }
-        insert_family(&mut tx, family).await?;
-        if let Some(token) = access {
-            insert_access(&mut tx, token).await?;
-        }
-        if let Some(token) = refresh {
-            insert_refresh(&mut tx, token).await?;
-        }
-        tx.commit().await.map_err(store_error)
+        Ok(())
     }
 
     async fn get_family(&self, id: FamilyId) -> StoreResult<Option<TokenFamily>> {

@@ -12,39 +12,9 @@ use sqlx::sqlite::SqliteConnection;
 
 use super::SqliteStore;
 use crate::columns::*;
-use crate::decode::Cols;
 use crate::error::store_error;
 use crate::logic::{self, Spent, SpentRefresh};
 use crate::{decode, encode};
-
-async fn insert_family(conn: &mut SqliteConnection, family: &TokenFamily) -> StoreResult<()> {
-    let (subject_type, subject_id) = encode::subject(&family.subject)?;
-    sqlx::query(
-        "INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, session_id, \
-         org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(family.id.as_uuid().hyphenated())
-    .bind(family.client_id.as_uuid().hyphenated())
-    .bind(subject_type)
-    .bind(subject_id.hyphenated())
-    .bind(family.scope.to_string())
-    .bind(family.session_id.map(|s| s.as_uuid().hyphenated()))
-    .bind(
-        family
-            .org_authorization_id
-            .map(|s| s.as_uuid().hyphenated()),
-    )
-    .bind(family.auth_time)
-    .bind(encode::amr(&family.amr)?)
-    .bind(family.created_at)
-    .bind(family.expires_at)
-    .bind(family.revoked_at)
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
-}
 
 async fn insert_access(conn: &mut SqliteConnection, token: &AccessTokenRecord) -> StoreResult<()> {
     sqlx::query(
@@ -63,27 +33,20 @@ async fn insert_access(conn: &mut SqliteConnection, token: &AccessTokenRecord) -
     Ok(())
 }
 
-async fn insert_refresh(
-    conn: &mut SqliteConnection,
-    token: &RefreshTokenRecord,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
-         retry_until, sealed_retry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(token.digest.as_bytes().as_slice())
-    .bind(token.family_id.as_uuid().hyphenated())
-    .bind(token.issued_at)
-    .bind(token.expires_at)
-    .bind(token.rotated_at)
-    .bind(token.successor.as_ref().map(|d| d.as_bytes().as_slice()))
-    .bind(token.retry_until)
-    .bind(token.sealed_retry.as_deref())
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
-}
+/// Creates a family and its first tokens as one command on the writer (inside the caller's transaction).
+/// Each insert runs only if there is no code (`$1`) or the code exists and was not replayed, so the
+/// command changes no row exactly when the code was replayed (or is gone).
+const CREATE_FAMILY: &str = "INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, \
+       session_id, org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
+     SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+     WHERE $1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL); \
+     INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
+     SELECT $14, $15, $16, $17, $18, $19 WHERE $14 IS NOT NULL \
+     AND ($1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL)); \
+     INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
+                                 retry_until, sealed_retry) \
+     SELECT $20, $21, $22, $23, $24, $25, $26, $27 WHERE $20 IS NOT NULL \
+     AND ($1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL))";
 
 /// The winning rotation, as one command on the writer: the compare-and-set update of the presented token
 /// (`$1`), then its successor and the new access token, each inserted only if the statement before it
@@ -108,28 +71,49 @@ impl TokenStore for SqliteStore {
         refresh: Option<&RefreshTokenRecord>,
         from_code: Option<Digest>,
     ) -> StoreResult<()> {
+        let (subject_type, subject_id) = encode::subject(&family.subject)?;
+        let subject_id = subject_id.hyphenated();
+        // The write lock is ours until commit: a replay cannot slip in between check and inserts.
         let mut tx = self.begin().await?;
-        if let Some(code) = from_code {
-            // The write lock is ours until commit: a replay cannot slip in between check and insert.
-            let row = sqlx::query("SELECT replayed_at FROM codes WHERE digest = $1")
-                .bind(code.as_bytes().as_slice())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            let replayed = match row {
-                Some(row) => row.opt_i64("replayed_at")?.is_some(),
-                None => true,
-            };
-            if replayed {
-                return Err(StoreError::Conflict("code replayed"));
-            }
-        }
-        insert_family(&mut tx, family).await?;
-        if let Some(token) = access {
-            insert_access(&mut tx, token).await?;
-        }
-        if let Some(token) = refresh {
-            insert_refresh(&mut tx, token).await?;
+        let created = sqlx::query(CREATE_FAMILY)
+            .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
+            .bind(family.id.as_uuid().hyphenated())
+            .bind(family.client_id.as_uuid().hyphenated())
+            .bind(subject_type)
+            .bind(subject_id)
+            .bind(family.scope.to_string())
+            .bind(family.session_id.map(|s| s.as_uuid().hyphenated()))
+            .bind(
+                family
+                    .org_authorization_id
+                    .map(|s| s.as_uuid().hyphenated()),
+            )
+            .bind(family.auth_time)
+            .bind(encode::amr(&family.amr)?)
+            .bind(family.created_at)
+            .bind(family.expires_at)
+            .bind(family.revoked_at)
+            .bind(access.map(|a| a.digest.as_bytes().as_slice()))
+            .bind(access.map(|a| a.family_id.as_uuid().hyphenated()))
+            .bind(access.map(|a| a.scope.to_string()))
+            .bind(access.map(|a| a.issued_at))
+            .bind(access.map(|a| a.expires_at))
+            .bind(access.and_then(|a| a.revoked_at))
+            .bind(refresh.map(|r| r.digest.as_bytes().as_slice()))
+            .bind(refresh.map(|r| r.family_id.as_uuid().hyphenated()))
+            .bind(refresh.map(|r| r.issued_at))
+            .bind(refresh.map(|r| r.expires_at))
+            .bind(refresh.and_then(|r| r.rotated_at))
+            .bind(refresh.and_then(|r| r.successor.as_ref().map(|d| d.as_bytes().as_slice())))
+            .bind(refresh.and_then(|r| r.retry_until))
+            .bind(refresh.and_then(|r| r.sealed_retry.as_deref()))
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        if created.rows_affected() == 0 {
+            // The code was replayed (or is gone): nothing was written.
+            tx.rollback().await.map_err(store_error)?;
+            return Err(StoreError::Conflict("code replayed"));
         }
         tx.commit().await.map_err(store_error)
     }
