@@ -27,9 +27,9 @@ const STATEMENT_CACHE: usize = 256;
 /// The PostgreSQL migrations, embedded at compile time from `migrations/postgres`.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Options of [`PostgresStore::connect`].
+/// Options of [`PostgresStore::connect`]: start from the default and change what you need, with the
+/// setters or with struct update syntax (`PostgresOptions { max_connections: 20, ..Default::default() }`).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct PostgresOptions {
     /// The most connections this instance opens. Size it so that every instance's pool together stays
     /// under the server's `max_connections`.
@@ -59,6 +59,18 @@ impl PostgresOptions {
     /// Sets [`Self::max_connections`].
     pub fn max_connections(mut self, max_connections: u32) -> Self {
         self.max_connections = max_connections;
+        self
+    }
+
+    /// Sets [`Self::min_connections`].
+    pub fn min_connections(mut self, min_connections: u32) -> Self {
+        self.min_connections = min_connections;
+        self
+    }
+
+    /// Sets [`Self::acquire_timeout`].
+    pub fn acquire_timeout(mut self, acquire_timeout: Duration) -> Self {
+        self.acquire_timeout = acquire_timeout;
         self
     }
 

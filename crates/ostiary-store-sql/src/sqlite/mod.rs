@@ -47,9 +47,9 @@ pub enum Synchronous {
     Full,
 }
 
-/// Options of [`SqliteStore::open`].
+/// Options of [`SqliteStore::open`]: start from [`SqliteOptions::new`] and change what you need, with the
+/// setters or with struct update syntax (`SqliteOptions { readers: 2, ..SqliteOptions::new(path) }`).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct SqliteOptions {
     /// The database file. Created (with its directory's permissions) if missing.
     pub path: PathBuf,
@@ -67,7 +67,8 @@ pub struct SqliteOptions {
 }
 
 impl SqliteOptions {
-    /// Options for the file at `path`: `synchronous = NORMAL`, 4 readers, 5 s busy timeout, migrations on.
+    /// Options for the file at `path`: `synchronous = NORMAL`, 4 readers, 5 s busy timeout, 30 s acquire
+    /// timeout, migrations on.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -94,6 +95,12 @@ impl SqliteOptions {
     /// Sets [`Self::busy_timeout`].
     pub fn busy_timeout(mut self, busy_timeout: Duration) -> Self {
         self.busy_timeout = busy_timeout;
+        self
+    }
+
+    /// Sets [`Self::acquire_timeout`].
+    pub fn acquire_timeout(mut self, acquire_timeout: Duration) -> Self {
+        self.acquire_timeout = acquire_timeout;
         self
     }
 

@@ -78,7 +78,11 @@ pub fn temp_db_path() -> PathBuf {
 
 /// A fresh SQLite store in its own temporary file.
 pub async fn fresh_sqlite() -> SqliteStore {
-    SqliteStore::open(SqliteOptions::new(temp_db_path()).readers(2))
+    let options = SqliteOptions {
+        readers: 2,
+        ..SqliteOptions::new(temp_db_path())
+    };
+    SqliteStore::open(options)
         .await
         .expect("open a fresh SQLite store")
 }
@@ -137,10 +141,11 @@ pub async fn fresh_postgres() -> Option<PostgresStore> {
 
 /// Another instance on an existing database.
 pub async fn connect_postgres(db_url: &str) -> PostgresStore {
-    PostgresStore::connect(
-        db_url,
-        PostgresOptions::default().max_connections(TEST_POOL_SIZE),
-    )
-    .await
-    .expect("connect a PostgreSQL store")
+    let options = PostgresOptions {
+        max_connections: TEST_POOL_SIZE,
+        ..PostgresOptions::default()
+    };
+    PostgresStore::connect(db_url, options)
+        .await
+        .expect("connect a PostgreSQL store")
 }
