@@ -25,11 +25,11 @@ pub(crate) fn standard_claims(user: &User, scope: &ScopeSet) -> StandardClaims {
         claims.locale = p.locale.clone();
         claims.updated_at = Some(user.updated_at);
     }
-    if scope.contains("email") {
-        if let Some(email) = &user.email {
-            claims.email = Some(email.clone());
-            claims.email_verified = Some(user.email_verified);
-        }
+    if scope.contains("email")
+        && let Some(email) = &user.email
+    {
+        claims.email = Some(email.clone());
+        claims.email_verified = Some(user.email_verified);
     }
     claims
 }

@@ -32,10 +32,9 @@ impl<S: Store> Provider<S> {
                 .keys
                 .get()
                 .verify_access_token(token, &validation)
+                && let Some(digest) = self.digest(SecretKind::JwtId, &claims.jti)
             {
-                if let Some(digest) = self.digest(SecretKind::JwtId, &claims.jti) {
-                    return Presented::Access(digest);
-                }
+                return Presented::Access(digest);
             }
         }
         Presented::Unknown

@@ -33,23 +33,23 @@ impl<S: Store> Provider<S> {
         let store = &self.inner.store;
         match self.classify(token) {
             Presented::Access(digest) => {
-                if let Some(grant) = self.find_access(digest).await.map_err(server_error)? {
-                    if grant.family.client_id == client.id {
-                        store
-                            .revoke_access_token(digest, now)
-                            .await
-                            .map_err(server_error)?;
-                    }
+                if let Some(grant) = self.find_access(digest).await.map_err(server_error)?
+                    && grant.family.client_id == client.id
+                {
+                    store
+                        .revoke_access_token(digest, now)
+                        .await
+                        .map_err(server_error)?;
                 }
             }
             Presented::Refresh(digest) => {
-                if let Some(grant) = self.find_refresh(digest).await.map_err(server_error)? {
-                    if grant.family.client_id == client.id {
-                        store
-                            .revoke_family(grant.family.id, now)
-                            .await
-                            .map_err(server_error)?;
-                    }
+                if let Some(grant) = self.find_refresh(digest).await.map_err(server_error)?
+                    && grant.family.client_id == client.id
+                {
+                    store
+                        .revoke_family(grant.family.id, now)
+                        .await
+                        .map_err(server_error)?;
                 }
             }
             Presented::Unknown => {}

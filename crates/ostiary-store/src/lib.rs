@@ -31,7 +31,7 @@
 //! use ostiary_store::memory::MemoryStore;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let keyring = Arc::new(DigestKeyring::new([DigestKeyMaterial::generate(1)?], 1)?);
+//! let keyring = Arc::new(DigestKeyring::new([DigestKeyMaterial::generate(1).map_err(|_| "no randomness")?], 1)?);
 //! let registry = ClientRegistry::new(MemoryStore::new(), keyring);
 //! let registration = ClientRegistration {
 //!     client_name: "Acme Books".into(),

@@ -72,10 +72,10 @@ impl<S: Store> Provider<S> {
             return Interaction::new(AuthorizeOutcome::Login(self.login_prompt(&request, None)));
         };
         // A sign-in replaces whatever session the browser had.
-        if let Ok(Some((old, _))) = self.current_user(session_cookie).await {
-            if let Err(e) = self.end_session_by_id(old.id).await {
-                tracing::warn!(error = %e, "could not end the previous session at sign-in");
-            }
+        if let Ok(Some((old, _))) = self.current_user(session_cookie).await
+            && let Err(e) = self.end_session_by_id(old.id).await
+        {
+            tracing::warn!(error = %e, "could not end the previous session at sign-in");
         }
         let (session, cookie) = match self.create_session(&user, vec!["pwd".to_owned()]).await {
             Ok(created) => created,

@@ -74,7 +74,7 @@ impl OutboxOutcome {
     }
 }
 
-/// The result of one delivery attempt, recorded with [`crate::LogoutOutbox::record_attempt`].
+/// The result of one delivery attempt, recorded with [`crate::LogoutOutbox::record_logout_attempt`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AttemptResult {

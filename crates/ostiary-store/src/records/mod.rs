@@ -1,7 +1,7 @@
 //! The domain records the store keeps.
 //!
 //! Records are plain data: the rules that produce them live in `ostiary-core` (protocol) and in
-//! [`crate::registry`] (client registration). All times are Unix seconds (`i64`), taken from the caller so
+//! [`crate::ClientRegistry`] (client registration). All times are Unix seconds (`i64`), taken from the caller so
 //! tests and the conformance suite control the clock.
 
 mod client;
