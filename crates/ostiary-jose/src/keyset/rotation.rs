@@ -93,6 +93,27 @@ impl KeySet {
     ///
     /// `new_key` is called at most once, and before anything changes: if it fails (e.g. RS256,
     /// which cannot be generated: pass a closure that imports one) the set is left untouched.
+    ///
+    /// ```
+    /// use ostiary_jose::{Algorithm, KeySet, RotationPolicy, SigningKey};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let policy = RotationPolicy::default();
+    /// let generate = || SigningKey::generate(Algorithm::Es256);
+    /// let mut keys = KeySet::bootstrap(0, generate)?;
+    /// let first = keys.active().kid().to_owned();
+    ///
+    /// // A scheduler calls this every minute; most calls change nothing.
+    /// assert!(!keys.rotate(60, &policy, generate)?.changed());
+    ///
+    /// // After `active_lifetime`, the next key takes over and the old one is retired.
+    /// let report = keys.rotate(policy.active_lifetime, &policy, generate)?;
+    /// assert_eq!(report.retired.as_deref(), Some(first.as_str()));
+    /// assert!(keys.jwks_json().contains(&first), "still published for verification");
+    /// // Persist `keys.keys()` whenever `report.changed()`.
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn rotate(
         &mut self,
         now: i64,
