@@ -67,14 +67,16 @@ pub(crate) struct Discovery {
 }
 
 impl Discovery {
-    pub(crate) fn new(config: &CoreConfig, alg: ostiary_jose::Algorithm) -> Self {
+    pub(crate) fn new(config: &CoreConfig) -> Self {
         let oauth = oauth_metadata(config);
         let mut openid = oauth.clone();
         if let Value::Object(map) = &mut openid {
             let extra = json!({
                 "userinfo_endpoint": config.issuer.endpoint(paths::USERINFO),
                 "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": [alg.as_str()],
+                // Every algorithm Ostiary can sign with: the key set may rotate from one to another at
+                // run time (and OIDC Discovery §3 requires RS256 to be listed).
+                "id_token_signing_alg_values_supported": ostiary_jose::Algorithm::ALL.map(|a| a.as_str()),
                 "userinfo_signing_alg_values_supported": ["none"],
                 "claims_supported": CLAIMS_SUPPORTED,
                 "claims_parameter_supported": false,

@@ -110,10 +110,11 @@ impl SigningKeys {
 
     /// Rotates the key set per `policy` (see [`KeySet::rotate`]) and saves it with compare-and-swap,
     /// retrying on a concurrent change.
+    /// `new_key` makes the key that enters as the next key when the rotation needs one.
     pub(crate) async fn rotate<S: KeyStore + Sync>(
         &self,
         store: &S,
-        alg: Algorithm,
+        new_key: &(dyn Fn() -> Result<SigningKey, ostiary_jose::KeyError> + Sync),
         policy: &RotationPolicy,
         now: i64,
     ) -> Result<RotationReport, KeyManagementError> {
@@ -121,7 +122,7 @@ impl SigningKeys {
             let (version, records) = store.load_signing_keys().await?;
             let mut set = from_records(&records)?;
             let report = set
-                .rotate(now, policy, || SigningKey::generate(alg))
+                .rotate(now, policy, new_key)
                 .map_err(KeyManagementError::Create)?;
             if !report.changed() {
                 self.set(version, set);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ostiary_jose::{KeySet, RotationPolicy, RotationReport};
+use ostiary_jose::{KeySet, RotationPolicy, RotationReport, SigningKey};
 use ostiary_store::{BearerSecret, ClientRegistry, Digest, DigestKeyring, SecretKind, Store};
 
 use crate::clock::Clock;
@@ -84,7 +84,7 @@ impl<S: Store> Provider<S> {
         let (keys, created_signing_keys) =
             SigningKeys::open(&store, config.signing_alg, now).await?;
         let passwords = PasswordHasher::new(config.password_cost)?;
-        let discovery = Discovery::new(&config, keys.get().signing_alg());
+        let discovery = Discovery::new(&config);
         let registry = ClientRegistry::new(store.clone(), Arc::clone(&digests));
         let inner = Inner {
             store,
@@ -143,20 +143,38 @@ impl<S: Store> Provider<S> {
         self.inner.keys.reload(&self.inner.store).await
     }
 
-    /// Rotates the signing keys per `policy` (next → active → retired → dropped) and saves them.
+    /// Rotates the signing keys per `policy` (next → active → retired → dropped) and saves them. New keys
+    /// are generated with the configured algorithm; ring cannot generate RSA keys, so with RS256 use
+    /// [`Provider::rotate_keys_with`].
     pub async fn rotate_keys(
         &self,
         policy: &RotationPolicy,
     ) -> Result<RotationReport, KeyManagementError> {
+        let alg = self.inner.config.signing_alg;
         let now = self.now();
         self.inner
             .keys
             .rotate(
                 &self.inner.store,
-                self.inner.config.signing_alg,
+                &|| SigningKey::generate(alg),
                 policy,
                 now,
             )
+            .await
+    }
+
+    /// Rotates the signing keys per `policy`, using `key` (for example an imported RSA key) as the new next
+    /// key if the rotation needs one. A rotation that needs no new key leaves `key` unused: the report says
+    /// whether it was created.
+    pub async fn rotate_keys_with(
+        &self,
+        policy: &RotationPolicy,
+        key: SigningKey,
+    ) -> Result<RotationReport, KeyManagementError> {
+        let now = self.now();
+        self.inner
+            .keys
+            .rotate(&self.inner.store, &|| Ok(key.clone()), policy, now)
             .await
     }
 }

@@ -151,7 +151,7 @@ fn rs256_needs_an_imported_key() {
     });
     assert_eq!(
         discovery["id_token_signing_alg_values_supported"],
-        serde_json::json!(["RS256"])
+        serde_json::json!(["ES256", "EdDSA", "RS256"])
     );
     assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
     assert_eq!(jwks["keys"][0]["kty"], "RSA");

@@ -1,3 +1,4 @@
+use base64ct::Encoding as _;
 use ostiary_core::{BearerError, ErrorCode};
 use ostiary_store::ClientRegistration;
 use serde_json::Value;
@@ -298,7 +299,7 @@ async fn discovery_advertises_exactly_what_is_supported() {
     );
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
-        serde_json::json!(["ES256"])
+        serde_json::json!(["ES256", "EdDSA", "RS256"])
     );
     assert_eq!(doc["request_uri_parameter_supported"], Value::Bool(false));
     assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
@@ -311,4 +312,59 @@ async fn discovery_advertises_exactly_what_is_supported() {
         2,
         "the active and the next key"
     );
+}
+
+#[tokio::test]
+async fn keys_rotate_to_a_supplied_key_and_old_tokens_still_verify() {
+    let h = Harness::new().await;
+    let json = tokens(&h).await;
+    let id_token = json["id_token"].as_str().unwrap().to_owned();
+    let rsa = ostiary_jose::SigningKey::from_pem(include_str!(
+        "../../../ostiary-jose/tests/fixtures/rsa-2048.pem"
+    ))
+    .unwrap();
+    let now_policy = ostiary_jose::RotationPolicy {
+        active_lifetime: 0,
+        next_publish_lead: 0,
+        ..ostiary_jose::RotationPolicy::default()
+    };
+    let report = h
+        .provider
+        .rotate_keys_with(&now_policy, rsa.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.created.as_deref(),
+        Some(rsa.kid()),
+        "the supplied key enters as next"
+    );
+    let keys = h.provider.key_set();
+    assert_eq!(keys.next().map(|k| k.kid()), Some(rsa.kid()));
+    // A second forced rotation promotes it; the first ID token still verifies (its key is retired, published).
+    let report = h
+        .provider
+        .rotate_keys_with(
+            &now_policy,
+            ostiary_jose::SigningKey::generate(ostiary_jose::Algorithm::Es256).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.promoted.as_deref(), Some(rsa.kid()));
+    let keys = h.provider.key_set();
+    assert_eq!(keys.active().kid(), rsa.kid());
+    let validation = ostiary_jose::Validation::new(ISSUER, h.client.id.to_string(), START);
+    assert!(keys.verify_id_token(&id_token, &validation).is_ok());
+    // New ID tokens are RS256 now.
+    let json = tokens(&h).await;
+    let header = json["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
+    let header: Value =
+        serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(&header).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], rsa.kid());
 }
