@@ -247,6 +247,19 @@ impl KeySet {
         self.active.key.alg()
     }
 
+    /// The distinct algorithms of the published keys, active first: what discovery lists in
+    /// `id_token_signing_alg_values_supported` (OIDC Discovery 1.0 §3), including a next key's
+    /// algorithm during a migration.
+    pub fn published_algorithms(&self) -> Vec<Algorithm> {
+        let mut algs: Vec<Algorithm> = Vec::with_capacity(Algorithm::ALL.len());
+        for key in self.keys() {
+            if !algs.contains(&key.key.alg()) {
+                algs.push(key.key.alg());
+            }
+        }
+        algs
+    }
+
     /// The published keys as a JWK Set: active, next, then retired.
     pub fn jwks(&self) -> Jwks {
         // Unique kids are an invariant of `KeySet`, so this cannot fail; an empty set is the
