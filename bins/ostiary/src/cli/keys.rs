@@ -42,6 +42,11 @@ pub(crate) enum KeysCommand {
         /// (for example when it leaked).
         #[arg(long)]
         force: bool,
+        /// A private key (PEM) to enter as the next key if the rotation needs a new one. Required with
+        /// RS256, whose keys cannot be generated here (e.g. `openssl genpkey -algorithm RSA -pkeyopt
+        /// rsa_keygen_bits:2048`); optional otherwise. Same formats as `keys import`.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
         /// Output format.
         #[command(flatten)]
         output: OutputArgs,

@@ -61,18 +61,24 @@ pub(crate) async fn rotate<S: Store>(
     provider: &Provider<S>,
     settings: &Settings,
     force: bool,
+    key: Option<&std::path::Path>,
     json: bool,
 ) -> CliResult {
-    if !settings.core.signing_alg.can_generate() {
-        return Err(CliError::invalid(format!(
-            "{}: RS256 keys cannot be generated, so `keys rotate` cannot create the next key",
-            name_of("signing_alg")
-        )));
+    let policy = policy(settings, force);
+    let report = match key {
+        Some(path) => {
+            let key = read_key(path, settings)?;
+            provider.rotate_keys_with(&policy, key).await
+        }
+        None if !settings.core.signing_alg.can_generate() => {
+            return Err(CliError::invalid(format!(
+                "{}: RS256 keys cannot be generated here: pass the next key with --key FILE",
+                name_of("signing_alg")
+            )));
+        }
+        None => provider.rotate_keys(&policy).await,
     }
-    let report = provider
-        .rotate_keys(&policy(settings, force))
-        .await
-        .map_err(|e| CliError::failed("could not rotate the signing keys", e))?;
+    .map_err(|e| CliError::failed("could not rotate the signing keys", e))?;
     tracing::info!(
         created = ?report.created,
         promoted = ?report.promoted,
@@ -121,21 +127,7 @@ pub(crate) async fn import<S: Store>(
     now: i64,
     json: bool,
 ) -> CliResult {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(pem)
-            .map_err(|e| CliError::failed(format!("could not read {}", pem.display()), e))?,
-    );
-    let key = SigningKey::from_pem(&text)
-        .map_err(|e| CliError::invalid(format!("{}: {e}", pem.display())))?;
-    if key.alg() != settings.core.signing_alg {
-        return Err(CliError::invalid(format!(
-            "the key is for {} but {} is {}: set it to {} so new keys match",
-            key.alg(),
-            name_of("signing_alg"),
-            settings.core.signing_alg,
-            key.alg()
-        )));
-    }
+    let key = read_key(pem, settings)?;
     let (version, existing) = store
         .load_signing_keys()
         .await
@@ -168,6 +160,26 @@ pub(crate) async fn import<S: Store>(
         active.kid(),
         active.key.alg()
     ))
+}
+
+/// Reads a private key from a PEM file and checks it is for the configured algorithm.
+fn read_key(pem: &std::path::Path, settings: &Settings) -> Result<SigningKey, CliError> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(pem)
+            .map_err(|e| CliError::failed(format!("could not read {}", pem.display()), e))?,
+    );
+    let key = SigningKey::from_pem(&text)
+        .map_err(|e| CliError::invalid(format!("{}: {e}", pem.display())))?;
+    if key.alg() != settings.core.signing_alg {
+        return Err(CliError::invalid(format!(
+            "the key is for {} but {} is {}: set it to {} so new keys match",
+            key.alg(),
+            name_of("signing_alg"),
+            settings.core.signing_alg,
+            key.alg()
+        )));
+    }
+    Ok(key)
 }
 
 /// The stored form of a key (the same mapping `ostiary-core` uses when it saves a key set).

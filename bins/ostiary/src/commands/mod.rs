@@ -72,9 +72,9 @@ async fn keys_command<S: ostiary_store::Store>(
             let (provider, _) = db::provider(store.clone(), settings).await?;
             keys::list(&provider, output.json)
         }
-        KeysCommand::Rotate { force, output } => {
+        KeysCommand::Rotate { force, key, output } => {
             let (provider, _) = db::provider(store.clone(), settings).await?;
-            keys::rotate(&provider, settings, force, output.json).await
+            keys::rotate(&provider, settings, force, key.as_deref(), output.json).await
         }
         KeysCommand::Import { pem, output } => {
             keys::import(store, settings, &pem, SystemClock.now(), output.json).await

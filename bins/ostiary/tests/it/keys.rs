@@ -158,9 +158,30 @@ fn rs256_needs_an_imported_key() {
     let (code, logs) = server.terminate();
     assert_eq!(code, Some(0), "{logs}");
 
-    // Rotation cannot make the next RSA key.
+    // Rotation cannot make the next RSA key itself: it takes one with --key.
     ws.run(&["keys", "rotate"])
-        .fails(2, &["RS256 keys cannot be generated"]);
+        .fails(2, &["RS256 keys cannot be generated", "--key"]);
+    let next = openssl_key(
+        &ws,
+        "rsa-next.pem",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let report = ws.run(&["keys", "rotate", "--key", &next, "--json"]).json();
+    let next_kid = report["created"].as_str().unwrap().to_owned();
+    // Promoting it needs a fresh next key: the same file again is refused, a new one works.
+    ws.run(&["keys", "rotate", "--force", "--key", &next])
+        .fails(1, &["two keys share a kid"]);
+    let third = openssl_key(
+        &ws,
+        "rsa-third.pem",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let report = ws
+        .run(&["keys", "rotate", "--force", "--key", &third, "--json"])
+        .json();
+    assert_eq!(report["promoted"].as_str(), Some(next_kid.as_str()));
+    assert_eq!(report["retired"].as_str(), Some(kid.as_str()));
+    assert!(report["created"].is_string());
 }
 
 #[test]
