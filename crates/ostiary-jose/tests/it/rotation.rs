@@ -129,5 +129,8 @@ fn a_first_start_with_one_imported_key() {
     let next = report.created.unwrap();
     assert_eq!(published(&keys), [rsa.kid().to_owned(), next]);
     assert_eq!(keys.signing_alg(), Algorithm::Rs256);
-    assert_eq!(keys.published_algorithms(), [Algorithm::Rs256, Algorithm::Es256]);
+    assert_eq!(
+        keys.published_algorithms(),
+        [Algorithm::Rs256, Algorithm::Es256]
+    );
 }

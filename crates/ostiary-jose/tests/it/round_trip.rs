@@ -68,9 +68,11 @@ prop_compose! {
         auth_time in proptest::option::of(any::<i64>()),
         nonce in opt_text(), acr in opt_text(),
         amr in proptest::option::of(proptest::collection::vec(text(), 0..4)),
-        azp in opt_text(), at_hash in opt_text(), c_hash in opt_text(), sid in opt_text(),
+        with_azp in any::<bool>(), at_hash in opt_text(), c_hash in opt_text(), sid in opt_text(),
         standard in standard(),
     ) -> IdTokenClaims {
+        // OIDC Core §2: when present, `azp` names the (single) audience.
+        let azp = with_azp.then(|| aud.clone());
         IdTokenClaims {
             iss, sub, aud, iat, exp: iat + lifetime, nbf: None, auth_time, nonce, acr, amr, azp,
             at_hash, c_hash, sid, standard,
