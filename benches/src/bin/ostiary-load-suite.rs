@@ -56,6 +56,10 @@ struct Args {
     /// Seconds of Argon2id hashing per measurement (one thread, then every core).
     #[arg(long, default_value = "2", value_parser = parse_duration)]
     argon_time: Duration,
+    /// Run the whole workload matrix this many times against the same server (RSS growth across
+    /// repeated runs shows in later rounds, labelled `sqlite#2`, …).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
+    rounds: u16,
     /// Also write the full report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -110,6 +114,7 @@ async fn main() -> ExitCode {
         users: usize::from(args.users),
         repo: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         argon_seconds: args.argon_time.as_secs_f64(),
+        rounds: usize::from(args.rounds),
     };
     let mut progress = std::io::stderr();
     let report = match suite::run(&config, &mut progress).await {

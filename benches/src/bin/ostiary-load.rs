@@ -198,7 +198,9 @@ async fn provider_run(args: &Args, spec: &RunSpec) -> Result<load::RunSummary, S
     let client = match (&args.client_id, &args.client_secret) {
         (Some(id), Some(secret)) => oidc::ClientCredentials::new(id, secret),
         _ if needs_client => {
-            return Err("--client-id and --client-secret are required for this workload".to_owned());
+            return Err(
+                "--client-id and --client-secret are required for this workload".to_owned(),
+            );
         }
         _ => oidc::ClientCredentials::new("", ""),
     };

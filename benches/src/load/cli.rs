@@ -47,6 +47,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_flags_never_panic(text in "\\PC{0,20}") {
+            if let Ok(d) = parse_duration(&text) {
+                proptest::prop_assert!(d <= Duration::from_secs(86_400));
+            }
+            if let Ok(list) = parse_concurrencies(&text) {
+                proptest::prop_assert!(list.iter().all(|n| (1..=4096).contains(n)));
+            }
+        }
+    }
+
     #[test]
     fn concurrencies() {
         assert_eq!(parse_concurrencies("1, 8,32"), Ok(vec![1, 8, 32]));

@@ -299,6 +299,30 @@ mod tests {
         assert!(jar.is_empty());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_set_cookie_headers_never_panic(header in "\\PC{0,120}", path in "/[a-z/]{0,20}") {
+            let jar = Jar::new();
+            let base = url(&format!("http://127.0.0.1:1{path}"));
+            jar.store(&header, &base);
+            let _ = jar.header_for(&base);
+            proptest::prop_assert!(jar.len() <= 1);
+        }
+
+        #[test]
+        fn stored_cookies_come_back(name in "[a-z]{1,10}", value in "[A-Za-z0-9_-]{0,30}") {
+            let jar = Jar::new();
+            let base = url("http://127.0.0.1:1/a/b");
+            jar.store(&format!("{name}={value}; Path=/; HttpOnly"), &base);
+            proptest::prop_assert_eq!(jar.header_for(&base), Some(format!("{name}={value}")));
+        }
+
+        #[test]
+        fn arbitrary_dates_never_panic(text in "\\PC{0,40}") {
+            let _ = parse_http_date(&text);
+        }
+    }
+
     #[test]
     fn http_dates_parse() {
         let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();

@@ -80,6 +80,9 @@ pub struct SuiteConfig {
     pub repo: PathBuf,
     /// Seconds of Argon2id hashing per measurement.
     pub argon_seconds: f64,
+    /// How many times to run the whole workload matrix against the same server (memory growth
+    /// across repeated runs shows in the RSS of later rounds).
+    pub rounds: usize,
 }
 
 /// The scope of every authorization request (refresh tokens need `offline_access` on some
@@ -98,29 +101,35 @@ fn spec(config: &SuiteConfig, concurrency: usize) -> RunSpec {
     }
 }
 
+/// Measures Argon2id on one thread, then on every core.
+async fn measure_argon(config: &SuiteConfig, cores: usize) -> Result<Vec<HashRate>, SuiteError> {
+    let time = Duration::from_secs_f64(config.argon_seconds);
+    let mut rates = Vec::new();
+    for threads in [1, cores.max(1)] {
+        let rate = tokio::task::spawn_blocking(move || argon::measure(time, threads));
+        rates.push(rate.await.map_err(|_| argon::ArgonError)??);
+    }
+    Ok(rates)
+}
+
+/// One measured cell before its ratio is known.
+struct Cell {
+    label: String,
+    summary: RunSummary,
+    memory: Option<machine::Memory>,
+}
+
 /// Runs the whole suite, writing progress lines to `progress`.
+///
+/// Order: baseline, then per store a fresh server driven through `rounds` × workloads ×
+/// concurrencies (Argon2id is measured right before the first password cell, so it sees the same
+/// machine load), then the baseline again. Ratios use the mean of the two baseline rates.
 pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Report, SuiteError> {
     let machine = MachineInfo::collect(&config.repo);
-    let _ = writeln!(progress, "measuring the Argon2id hash rate…");
-    let argon_time = Duration::from_secs_f64(config.argon_seconds);
-    let argon2id: Vec<HashRate> = {
-        let cores = machine.cores;
-        let one = tokio::task::spawn_blocking(move || argon::measure(argon_time, 1));
-        let one = one.await.map_err(|_| argon::ArgonError)??;
-        let all = tokio::task::spawn_blocking(move || argon::measure(argon_time, cores));
-        vec![one, all.await.map_err(|_| argon::ArgonError)??]
-    };
-
     let _ = writeln!(progress, "measuring the hello-world baseline…");
-    let baseline = measure_baseline(config, progress).await?;
-    let baseline_rate = |c: usize| {
-        baseline
-            .iter()
-            .find(|b| b.concurrency == c)
-            .map(|b| b.ops_per_s)
-    };
-
-    let mut rows = Vec::new();
+    let before = measure_baseline(config, progress).await?;
+    let mut argon2id = Vec::new();
+    let mut cells = Vec::new();
     let mut final_memory = Vec::new();
     let mut skipped = Vec::new();
     for store in &config.stores {
@@ -136,36 +145,75 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
             other => other?,
         };
         let (target, mut server) = start_and_seed(config, &env).await?;
-        for &workload in &config.workloads {
-            for &concurrency in &config.concurrencies {
-                let job = Job::Provider(workload, Arc::clone(&target));
-                let result = runner::run(&job, &spec(config, concurrency)).await;
-                let memory = machine::memory(server.pid());
-                let row = Row::new(
-                    store.name(),
-                    result.summary(),
-                    baseline_rate(concurrency),
-                    memory,
-                );
-                let table = super::report::render_rows(std::slice::from_ref(&row));
-                if let Some(line) = table.lines().nth(1) {
-                    let _ = writeln!(progress, "{line}");
+        for round in 1..=config.rounds.max(1) {
+            let label = match round {
+                1 => store.name().to_owned(),
+                n => format!("{}#{n}", store.name()),
+            };
+            for &workload in &config.workloads {
+                if workload == Workload::Password && argon2id.is_empty() {
+                    let _ = writeln!(progress, "measuring the Argon2id hash rate…");
+                    argon2id = measure_argon(config, machine.cores).await?;
                 }
-                rows.push(row);
-                if !server.is_running() {
-                    return Err(SuiteError::ServerExited(
-                        "during the load".to_owned(),
-                        server.log_tail(),
-                    ));
+                for &concurrency in &config.concurrencies {
+                    let job = Job::Provider(workload, Arc::clone(&target));
+                    let summary = runner::run(&job, &spec(config, concurrency))
+                        .await
+                        .summary();
+                    let memory = machine::memory(server.pid());
+                    let rate = before
+                        .iter()
+                        .find(|b| b.concurrency == concurrency)
+                        .map(|b| b.ops_per_s);
+                    let row = Row::new(&label, summary.clone(), rate, memory);
+                    let table = super::report::render_rows(std::slice::from_ref(&row));
+                    if let Some(line) = table.lines().nth(1) {
+                        let _ = writeln!(progress, "{line}");
+                    }
+                    cells.push(Cell {
+                        label: label.clone(),
+                        summary,
+                        memory,
+                    });
+                    if !server.is_running() {
+                        return Err(SuiteError::ServerExited(
+                            "during the load".to_owned(),
+                            server.log_tail(),
+                        ));
+                    }
                 }
             }
+            final_memory.push((label, machine::memory(server.pid())));
         }
-        final_memory.push((store.name().to_owned(), machine::memory(server.pid())));
         drop(server);
     }
+    if argon2id.is_empty() {
+        argon2id = measure_argon(config, machine.cores).await?;
+    }
+    let _ = writeln!(progress, "measuring the hello-world baseline again…");
+    let after = measure_baseline(config, progress).await?;
+    let mean_rate = |c: usize| {
+        let rates: Vec<f64> = before
+            .iter()
+            .chain(&after)
+            .filter(|b| b.concurrency == c && b.errors == 0)
+            .map(|b| b.ops_per_s)
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let mean = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
+        (!rates.is_empty()).then_some(mean)
+    };
+    let rows = cells
+        .into_iter()
+        .map(|c| {
+            let rate = mean_rate(c.summary.concurrency);
+            Row::new(&c.label, c.summary, rate, c.memory)
+        })
+        .collect();
     Ok(Report {
         machine,
-        baseline,
+        baseline: before,
+        baseline_after: after,
         argon2id,
         rows,
         final_memory,

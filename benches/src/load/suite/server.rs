@@ -78,8 +78,12 @@ impl Environment {
             ("OSTIARY_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
             ("OSTIARY_DATABASE_URL".to_owned(), database),
         ];
+        // Commands run in `dir`: a relative path to the binary must not be resolved from there.
+        let binary = binary
+            .canonicalize()
+            .map_err(|e| SuiteError::Io("find the ostiary executable", e))?;
         Ok(Self {
-            binary: binary.to_owned(),
+            binary,
             vars,
             dir: dir.to_owned(),
             issuer,
