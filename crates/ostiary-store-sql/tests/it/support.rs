@@ -50,7 +50,11 @@ impl Drop for Cleanup {
             })
             .join();
             if !matches!(dropped, Ok(Some(_))) {
-                eprintln!("note: could not drop test database {name}");
+                // Straight to stderr, past libtest's capture, like the skip notices.
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "note: could not drop test database {name}"
+                );
             }
         }
     }
