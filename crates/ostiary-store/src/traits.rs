@@ -479,6 +479,11 @@ pub trait Maintenance {
     /// `pending_expires_at <= now` to failed (by [`Actor::System`]); clears the sealed retry responses of
     /// refresh tokens with `retry_until < now`. Tokens are purged before families in the same call, so a
     /// call whose report's total is below `batch` leaves nothing due behind: call repeatedly until then.
+    ///
+    /// Back-channel logout notifications are never purged yet: pending ones are work to do, and
+    /// delivered or given-up ones stay for operators ([`LogoutOutbox::list_logouts`]) until a retention
+    /// setting comes with the logout work. An outbox that grows with every sign-out needs, for now, a
+    /// manual clean-up of old finished entries.
     fn purge_expired(
         &self,
         now: UnixTime,
