@@ -44,6 +44,7 @@
 //! |---|---|
 //! | `consume_code` | `UPDATE codes SET consumed_at … WHERE consumed_at IS NULL AND expires_at > now RETURNING …`; a loser marks the replay with an `UPDATE` (taking the code's row lock) and revokes the family in a new statement, in one transaction |
 //! | `create_family` from a code | one statement: a CTE locks the code (`SELECT … FOR UPDATE`) and the family and token inserts run only if it was not replayed; a concurrent replay either commits first (the family is refused) or waits for the lock and then revokes the family |
+//! | `reauthenticate_session` | one `UPDATE sessions … WHERE id = …`: racing calls take turns on the row lock and the last one wins whole; the unique index on the cookie digest refuses another session's cookie |
 //! | `rotate_refresh` | one statement: the `UPDATE … WHERE rotated_at IS NULL` of the presented token and the two inserts as data-modifying CTEs fed by its `RETURNING`; losers read the settled state and get retry, replay (revoking the family) or invalid |
 //! | `end_session` | transaction: `SELECT … FOR UPDATE` of the session (a second caller waits, then finds it gone), then read its clients, delete, revoke, enqueue |
 //! | `add_session_client` | `INSERT` whose foreign-key check waits for a concurrent `end_session` and then fails (`false`) |

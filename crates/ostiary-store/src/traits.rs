@@ -166,6 +166,25 @@ pub trait SessionStore {
         &self,
         id: SessionId,
     ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+    /// **Atomic.** The same user signed in again in the same browser (OIDC Core §3.1.2.1 `prompt=login`,
+    /// or `max_age` exceeded): in one step, replaces the session's cookie digest with `cookie_digest` (the
+    /// old cookie stops finding the session at once, so a cookie known before the sign-in does not survive
+    /// it) and sets `auth_time`, `amr` and `expires_at`. The session keeps its id (the `sid` partners
+    /// hold), its clients and every token family issued in it. Works whatever the session's expiry, like
+    /// [`SessionStore::end_session`].
+    ///
+    /// `false` (nothing changed) if the session does not exist. [`crate::StoreError::Conflict`] (nothing
+    /// changed) if another session has `cookie_digest`. The caller checks that the user who signed in is
+    /// the session's user; a different user ends the session and starts a new one instead. Racing calls
+    /// on one session all succeed, one after the other: the last one's cookie and times win, whole.
+    fn reauthenticate_session(
+        &self,
+        id: SessionId,
+        cookie_digest: Digest,
+        auth_time: UnixTime,
+        amr: &[String],
+        expires_at: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Records that `client` received tokens in the session. Idempotent; `false` if the session is gone.
     fn add_session_client(
         &self,

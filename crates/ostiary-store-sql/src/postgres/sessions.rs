@@ -112,6 +112,33 @@ impl SessionStore for PostgresStore {
         session_by_id(&self.pool, id).await
     }
 
+    async fn reauthenticate_session(
+        &self,
+        id: SessionId,
+        cookie_digest: Digest,
+        auth_time: UnixTime,
+        amr: &[String],
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        // One statement. Its row lock orders it against end_session (which then deletes the
+        // re-authenticated session, or has deleted it and this matches nothing) and against other
+        // re-authentications (each waits, then overwrites the whole set of columns: the last one wins).
+        // The unique index on cookie_digest refuses another session's cookie.
+        let done = sqlx::query(
+            "UPDATE sessions SET cookie_digest = $2, auth_time = $3, amr = $4, expires_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .bind(cookie_digest.as_bytes().as_slice())
+        .bind(auth_time)
+        .bind(encode::amr(amr)?)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn add_session_client(&self, id: SessionId, client: ClientId) -> StoreResult<bool> {
         // The foreign key refuses a client for a session that is gone.
         let result = sqlx::query(

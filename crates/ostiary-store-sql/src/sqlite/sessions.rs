@@ -116,6 +116,31 @@ impl SessionStore for SqliteStore {
         session_by_id(&self.reader, id).await
     }
 
+    async fn reauthenticate_session(
+        &self,
+        id: SessionId,
+        cookie_digest: Digest,
+        auth_time: UnixTime,
+        amr: &[String],
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        // One statement on the single writer: racing calls run one after the other (the last one wins,
+        // whole). The unique index on cookie_digest refuses another session's cookie.
+        let done = sqlx::query(
+            "UPDATE sessions SET cookie_digest = $2, auth_time = $3, amr = $4, expires_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(id.as_uuid().hyphenated())
+        .bind(cookie_digest.as_bytes().as_slice())
+        .bind(auth_time)
+        .bind(encode::amr(amr)?)
+        .bind(expires_at)
+        .execute(&self.writer)
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn add_session_client(&self, id: SessionId, client: ClientId) -> StoreResult<bool> {
         // The foreign key refuses a client for a session that is gone.
         let result = sqlx::query(

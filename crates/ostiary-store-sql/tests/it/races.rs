@@ -3,6 +3,7 @@
 //! instances, not only within one. Half the tasks use each instance.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use ostiary_store::records::*;
 use ostiary_store::*;
@@ -184,6 +185,53 @@ pub async fn replay_against_create_family<S: Store>(a: &S, b: &S) {
     }
 }
 
+/// Re-authentications of one session on both instances: all succeed, exactly one new cookie finds the
+/// session afterwards, and the session carries that call's times whole.
+pub async fn reauthenticate<S: Store>(a: &S, b: &S) {
+    let session = fixtures::session(UserId::new_random(), vec![ClientId::new_random()]);
+    a.insert_session(&session).await.unwrap();
+    let cookies: Arc<Vec<Digest>> = Arc::new((0..2 * TASKS).map(|_| fixtures::digest()).collect());
+    let (id, racing) = (session.id, Arc::clone(&cookies));
+    let results = race(a, b, move |s, i| {
+        let cookie = racing[i];
+        async move {
+            let at = T0 + i64::try_from(i).unwrap();
+            let amr = vec![format!("racer-{i}")];
+            s.reauthenticate_session(id, cookie, at, &amr, at + HOUR)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(
+        results.iter().all(|r| *r),
+        "every call succeeds: {results:?}"
+    );
+    let mut found = Vec::new();
+    for (i, cookie) in cookies.iter().enumerate() {
+        if let Some(stored) = b.get_session_by_cookie(*cookie, T0).await.unwrap() {
+            found.push((i, stored));
+        }
+    }
+    assert_eq!(found.len(), 1, "exactly one cookie finds the session");
+    let (i, stored) = &found[0];
+    let at = T0 + i64::try_from(*i).unwrap();
+    let expected = Session {
+        cookie_digest: cookies[*i],
+        auth_time: at,
+        amr: vec![format!("racer-{i}")],
+        expires_at: at + HOUR,
+        ..session.clone()
+    };
+    assert_eq!(stored, &expected, "the last writer's values, whole");
+    assert!(
+        a.get_session_by_cookie(session.cookie_digest, T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 /// Exactly one of many concurrent sign-outs ends a session and enqueues its notification.
 pub async fn end_session<S: Store>(a: &S, b: &S) {
     let client = fixtures::client();
@@ -348,6 +396,7 @@ macro_rules! race_tests {
             rotate_within_window,
             rotate_without_window,
             replay_against_create_family,
+            reauthenticate,
             end_session,
             claim_outbox,
             activate_one_per_pair,

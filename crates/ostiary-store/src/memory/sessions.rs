@@ -73,6 +73,34 @@ impl State {
             notifications,
         }))
     }
+
+    fn reauthenticate_session(
+        &mut self,
+        id: SessionId,
+        cookie_digest: Digest,
+        auth_time: UnixTime,
+        amr: &[String],
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let Some(session) = self.sessions.get_mut(&id) else {
+            return Ok(false);
+        };
+        // Checked before anything changes: a cookie digest names at most one session.
+        if self
+            .session_by_cookie
+            .get(&cookie_digest)
+            .is_some_and(|owner| *owner != id)
+        {
+            return Err(StoreError::Conflict("session cookie"));
+        }
+        self.session_by_cookie.remove(&session.cookie_digest);
+        self.session_by_cookie.insert(cookie_digest, id);
+        session.cookie_digest = cookie_digest;
+        session.auth_time = auth_time;
+        session.amr = amr.to_vec();
+        session.expires_at = expires_at;
+        Ok(true)
+    }
 }
 
 impl SessionStore for MemoryStore {
@@ -106,6 +134,17 @@ impl SessionStore for MemoryStore {
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
         Ok(self.with(|s| s.sessions.get(&id).cloned()))
+    }
+
+    async fn reauthenticate_session(
+        &self,
+        id: SessionId,
+        cookie_digest: Digest,
+        auth_time: UnixTime,
+        amr: &[String],
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        self.with(|s| s.reauthenticate_session(id, cookie_digest, auth_time, amr, expires_at))
     }
 
     async fn add_session_client(&self, id: SessionId, client: ClientId) -> StoreResult<bool> {

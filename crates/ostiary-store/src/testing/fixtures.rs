@@ -7,7 +7,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::records::*;
-use crate::traits::TokenStore;
+use crate::traits::{SessionStore, TokenStore};
 use crate::{
     ClientId, Digest, DigestKeyMaterial, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId,
     ScopeSet, SessionId, StoreError, StoreResult, UserId,
@@ -331,6 +331,17 @@ pub(super) fn digest_key(id: u16, current: bool) -> DigestKeyRecord {
         current,
         created_at: T0,
     }
+}
+
+/// Inserts a session of `user` expiring at `expires_at` and returns it.
+pub(super) async fn live_session<S: SessionStore>(
+    store: &S,
+    user: UserId,
+    expires_at: UnixTime,
+) -> Session {
+    let sess = session(user, expires_at);
+    ok(store.insert_session(&sess).await, "insert_session");
+    sess
 }
 
 /// Whether the family (which must exist) is revoked.

@@ -68,6 +68,7 @@ mod org;
 mod outbox;
 mod purge;
 mod race;
+mod race_grants;
 mod registry;
 mod rotation;
 mod sessions;
@@ -81,6 +82,7 @@ pub use org::*;
 pub use outbox::*;
 pub use purge::*;
 pub use race::*;
+pub use race_grants::*;
 pub use registry::*;
 pub use rotation::*;
 pub use sessions::*;
@@ -171,6 +173,7 @@ macro_rules! __conformance_cases {
             sessions_lookup,
             sessions_clients,
             sessions_end_revokes_and_notifies,
+            sessions_reauthenticate,
             codes_consume_once,
             codes_replay_revokes_family,
             codes_expiry,
@@ -201,6 +204,7 @@ macro_rules! __conformance_cases {
             race_rotate_refresh_expired_window,
             race_end_session,
             race_claim_outbox,
+            race_reauthenticate_session,
         );
     };
 }

@@ -13,7 +13,7 @@ use crate::records::*;
 use crate::{ClientId, OutboxId, SessionId, Store, UserId};
 
 /// How many tasks race.
-const RACERS: usize = 32;
+pub(super) const RACERS: usize = 32;
 
 /// How many outcomes of each variant: a readable failure message for 32 racers.
 fn tally<T: std::fmt::Debug>(outcomes: &[T]) -> String {
@@ -31,7 +31,7 @@ fn tally<T: std::fmt::Debug>(outcomes: &[T]) -> String {
 }
 
 /// Runs `racer(store, i)` for `i in 0..RACERS` on spawned tasks released together by a barrier.
-async fn race<S, T, F, Fut>(store: &S, racer: F) -> Vec<T>
+pub(super) async fn race<S, T, F, Fut>(store: &S, racer: F) -> Vec<T>
 where
     S: Store,
     T: Send + 'static,

@@ -253,3 +253,131 @@ pub async fn sessions_end_revokes_and_notifies<S: Store>(store: S) {
     );
     assert_eq!(claimed.len(), 2, "the notifications are due at once");
 }
+
+/// The session with its clients in a fixed order (the contract does not promise one).
+fn normalized(mut session: Session) -> Session {
+    session.clients.sort();
+    session
+}
+
+/// `reauthenticate_session` replaces the cookie (the old one stops finding the session, the new one finds
+/// it) and sets `auth_time`, `amr` and `expires_at`, keeping the id, user, creation time, clients and
+/// every family of the session (still active, and still revoked when the session ends); `false` for an
+/// unknown or ended session; Conflict, with nothing changed, on the cookie digest of another session.
+pub async fn sessions_reauthenticate<S: Store>(store: S) {
+    let alice = UserId::new_random();
+    let sess = session(alice, T0 + HOUR);
+    ok(store.insert_session(&sess).await, "insert_session");
+    let (c1, c2) = (ClientId::new_random(), ClientId::new_random());
+    for client in [c1, c2] {
+        assert!(ok(
+            store.add_session_client(sess.id, client).await,
+            "add_session_client"
+        ));
+    }
+    let (f1, f2) = (
+        user_family(c1, alice, Some(sess.id)),
+        user_family(c2, alice, Some(sess.id)),
+    );
+    let (at, rt) = (
+        access(f1.id, T0, T0 + 2 * HOUR),
+        refresh(f1.id, T0, T0 + DAY),
+    );
+    ok(
+        store.create_family(&f1, Some(&at), Some(&rt), None).await,
+        "create_family",
+    );
+    ok(
+        store.create_family(&f2, None, None, None).await,
+        "create_family",
+    );
+
+    let (cookie, now) = (digest(), T0 + 600);
+    let amr = vec!["pwd".to_owned(), "otp".to_owned()];
+    let reauthenticated = store.reauthenticate_session(sess.id, cookie, now, &amr, now + DAY);
+    assert!(ok(reauthenticated.await, "reauthenticate_session"));
+    let expected = normalized(Session {
+        cookie_digest: cookie,
+        auth_time: now,
+        amr: amr.clone(),
+        expires_at: now + DAY,
+        clients: vec![c1, c2],
+        ..sess.clone()
+    });
+    assert_eq!(
+        ok(
+            store.get_session_by_cookie(sess.cookie_digest, now).await,
+            "by cookie"
+        ),
+        None,
+        "the old cookie must stop finding the session"
+    );
+    let by_new = ok(store.get_session_by_cookie(cookie, now).await, "by cookie");
+    assert_eq!(
+        by_new.map(normalized),
+        Some(expected.clone()),
+        "the new cookie finds the same session (id, user, clients kept) with the new times"
+    );
+    let by_id = ok(store.get_session(sess.id).await, "get_session");
+    assert_eq!(by_id.map(normalized), Some(expected.clone()));
+    let listed = ok(
+        store.list_sessions_of_user(alice, T0 + HOUR).await,
+        "list_sessions_of_user",
+    );
+    assert_eq!(
+        sorted(listed, |s| s.id),
+        vec![sess.id],
+        "the session lives until its new expiry"
+    );
+    for family in [&f1, &f2] {
+        let stored = ok(store.get_family(family.id).await, "get_family");
+        assert_eq!(
+            stored.as_ref(),
+            Some(family),
+            "re-authentication leaves the session's families untouched"
+        );
+    }
+    let grant = ok(store.get_access_token(at.digest).await, "lookup").expect("token");
+    assert!(grant.is_active(now + 1), "and their tokens working");
+
+    let unknown = store.reauthenticate_session(SessionId::new_random(), digest(), now, &amr, now);
+    assert!(!ok(unknown.await, "reauthenticate_session"), "unknown id");
+
+    let other = session(alice, T0 + DAY);
+    ok(store.insert_session(&other).await, "insert_session");
+    conflict(
+        store
+            .reauthenticate_session(sess.id, other.cookie_digest, now + 5, &amr, now + 5)
+            .await,
+        "reauthenticate_session with another session's cookie",
+    );
+    let unchanged = ok(store.get_session_by_cookie(cookie, now + 5).await, "cookie");
+    assert_eq!(
+        unchanged.map(normalized),
+        Some(expected),
+        "a refused re-authentication changes nothing"
+    );
+    let others = ok(
+        store.get_session_by_cookie(other.cookie_digest, now).await,
+        "cookie",
+    );
+    assert_eq!(others, Some(other), "the other session keeps its cookie");
+
+    let ended = ok(store.end_session(sess.id, now + 10).await, "end_session").expect("session");
+    assert_eq!(
+        ended.families_revoked, 2,
+        "the families stay tied to the session and end with it"
+    );
+    let gone = store.reauthenticate_session(sess.id, digest(), now + 20, &amr, now + DAY);
+    assert!(
+        !ok(gone.await, "reauthenticate_session"),
+        "an ended session"
+    );
+    assert_eq!(
+        ok(
+            store.get_session_by_cookie(cookie, now + 20).await,
+            "cookie"
+        ),
+        None
+    );
+}
