@@ -196,6 +196,9 @@ pub struct CoreConfig {
     pub signing_alg: ostiary_jose::Algorithm,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
+    /// How many password hashes may run at once; each holds `password_cost.memory_kib` of memory, which
+    /// is kept for reuse. Default: the number of CPUs.
+    pub password_concurrency: usize,
     /// The display name of the platform, shown on sign-in and consent pages.
     pub platform_name: String,
 }
@@ -208,6 +211,7 @@ impl CoreConfig {
             lifetimes: Lifetimes::default(),
             signing_alg: ostiary_jose::Algorithm::Es256,
             password_cost: PasswordCost::default(),
+            password_concurrency: std::thread::available_parallelism().map_or(1, usize::from),
             platform_name: "Ostiary".to_owned(),
         }
     }

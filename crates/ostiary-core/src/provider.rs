@@ -83,7 +83,7 @@ impl<S: Store> Provider<S> {
         let digests = Arc::new(digests);
         let (keys, created_signing_keys) =
             SigningKeys::open(&store, config.signing_alg, now).await?;
-        let passwords = PasswordHasher::new(config.password_cost)?;
+        let passwords = PasswordHasher::new(config.password_cost, config.password_concurrency)?;
         let discovery = Discovery::new(&config);
         let registry = ClientRegistry::new(store.clone(), Arc::clone(&digests));
         let inner = Inner {

@@ -17,11 +17,14 @@ fn password_matches(ws: &Workspace, login: &str, password: &str) -> bool {
             .unwrap();
         let user = store.find_user_by_login(login).await.unwrap().unwrap();
         store.close().await;
-        let hasher = PasswordHasher::new(PasswordCost {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-        })
+        let hasher = PasswordHasher::new(
+            PasswordCost {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+        )
         .unwrap();
         hasher
             .verify(
