@@ -13,6 +13,43 @@ pub(crate) const SPENT_REFRESH: &str = "SELECT r.family_id, r.expires_at, r.rota
      FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
      LEFT JOIN refresh_tokens s ON s.digest = r.successor WHERE r.digest = $1";
 
+/// Which of `create_family`'s live-grant checks held, read from the columns `code_live`, `session_live`
+/// and `authorization_live` (each true when its input is absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GrantChecks {
+    /// No code, or a code that exists and was not replayed.
+    pub(crate) code_live: bool,
+    /// No session, or a session that exists and is unexpired at the family's creation.
+    pub(crate) session_live: bool,
+    /// No organization authorization, or an active one.
+    pub(crate) authorization_live: bool,
+}
+
+impl GrantChecks {
+    /// Reads the three check columns.
+    pub(crate) fn from_row(r: &impl Cols) -> StoreResult<Self> {
+        Ok(Self {
+            code_live: r.flag("code_live")?,
+            session_live: r.flag("session_live")?,
+            authorization_live: r.flag("authorization_live")?,
+        })
+    }
+
+    /// The refusal the store contract names for the first failed check, in the contract's order; `None`
+    /// when every check held.
+    pub(crate) fn refusal(self) -> Option<StoreError> {
+        if !self.code_live {
+            Some(StoreError::Conflict("code replayed"))
+        } else if !self.session_live {
+            Some(StoreError::Conflict("session ended"))
+        } else if !self.authorization_live {
+            Some(StoreError::Conflict("authorization not active"))
+        } else {
+            None
+        }
+    }
+}
+
 /// The error for a rotation whose new tokens name another family than the presented token's.
 pub(crate) fn wrong_family() -> StoreError {
     StoreError::Invalid("rotated tokens must belong to the presented token's family".to_owned())
@@ -207,5 +244,34 @@ mod tests {
         ended.family_expires_at = NOW;
         assert_eq!(spent_refresh(Some(ended), NOW), Spent::Invalid);
         assert_eq!(spent_refresh(Some(unspent()), NOW), Spent::WrongFamily);
+    }
+
+    #[test]
+    fn grant_refusals_follow_the_contract_order() {
+        let reason = |code_live, session_live, authorization_live| {
+            let checks = GrantChecks {
+                code_live,
+                session_live,
+                authorization_live,
+            };
+            match checks.refusal() {
+                Some(StoreError::Conflict(reason)) => Some(reason),
+                Some(other) => panic!("a refusal is a conflict, got {other:?}"),
+                None => None,
+            }
+        };
+        assert_eq!(reason(true, true, true), None);
+        for session_live in [true, false] {
+            for authorization_live in [true, false] {
+                assert_eq!(
+                    reason(false, session_live, authorization_live),
+                    Some("code replayed"),
+                    "a replayed code is reported first"
+                );
+            }
+        }
+        assert_eq!(reason(true, false, true), Some("session ended"));
+        assert_eq!(reason(true, false, false), Some("session ended"));
+        assert_eq!(reason(true, true, false), Some("authorization not active"));
     }
 }

@@ -8,8 +8,11 @@
 //!   organization authorizations, the back-channel logout outbox, signing and digest keys.
 //! - [`traits`]: async traits grouped by concern ([`ClientStore`], [`CodeStore`], [`TokenStore`], …)
 //!   composed into [`Store`], the one type `ostiary-core` takes. The operations the protocol needs to be
-//!   atomic — [`CodeStore::consume_code`], [`TokenStore::rotate_refresh`], the revocations,
-//!   [`SessionStore::end_session`] — say so and are one statement or one transaction in every backend.
+//!   atomic — [`CodeStore::consume_code`], [`TokenStore::create_family`] (which refuses a grant whose
+//!   code was replayed, whose session ended or whose organization authorization is no longer active),
+//!   [`TokenStore::rotate_refresh`], the revocations, [`SessionStore::end_session`],
+//!   [`SessionStore::reauthenticate_session`] — say so and are one statement or one transaction in
+//!   every backend.
 //! - [`ClientRegistry`]: registration validated with `ostiary-redirect`, a UUID `client_id` and a 256-bit
 //!   `client_secret` returned exactly once, constant-time authentication, secret rotation, deletion that
 //!   revokes everything the client holds.

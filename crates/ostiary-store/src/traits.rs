@@ -231,10 +231,24 @@ pub trait CodeStore {
 /// Token families, access tokens and refresh tokens.
 pub trait TokenStore {
     /// **Atomic.** Creates a family with its first tokens (either may be absent: client-credentials
-    /// grants have no refresh token). With `from_code`, the code's row is checked (and, on backends with
-    /// concurrent writers, locked) in the same transaction: if the code was replayed meanwhile (or is gone),
-    /// nothing is written and the result is `Conflict("code replayed")`. Conflict as well, with nothing
-    /// written, if the family id or a token digest exists.
+    /// grants have no refresh token), but only for a grant that is still live. In the same atomic step,
+    /// and in this order, with nothing written when a check fails:
+    ///
+    /// - with `from_code`, the code is checked (and, on backends with concurrent writers, its row
+    ///   locked): if it was replayed meanwhile (or is gone), the result is `Conflict("code replayed")`;
+    /// - if `family.session_id` is `Some`, that session must exist and be unexpired at the family's
+    ///   creation (`expires_at > family.created_at`), else `Conflict("session ended")`. A code issued in a
+    ///   session that was then signed out must not yield live tokens: [`SessionStore::end_session`]
+    ///   revokes only the families that exist when it runs;
+    /// - if `family.org_authorization_id` is `Some`, that organization authorization must be
+    ///   [`OrgAuthorizationState::Active`], else `Conflict("authorization not active")`.
+    ///
+    /// Racing an [`SessionStore::end_session`] of the session, or a move of the authorization to
+    /// `Revoked` ([`OrgAuthorizationStore::transition_org_authorization`]), there are exactly two
+    /// outcomes: the family is created first and the ending revokes it, or the ending comes first and
+    /// the creation fails. Never a live family of an ended session or a revoked authorization.
+    ///
+    /// Conflict as well, with nothing written, if the family id or a token digest exists.
     fn create_family(
         &self,
         family: &TokenFamily,

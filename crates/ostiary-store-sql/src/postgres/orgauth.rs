@@ -98,6 +98,9 @@ impl OrgAuthorizationStore for PostgresStore {
             Err(e) => return Err(store_error(e)),
         };
         let auth = decode::org_authorization(&row)?;
+        // Our UPDATE holds the row lock until commit. A create_family under this authorization that
+        // checked it first (FOR SHARE) committed before our UPDATE could proceed, so this new statement
+        // sees and revokes its family; one that comes later waits for our commit and finds it revoked.
         if to == OrgAuthorizationState::Revoked {
             sqlx::query(
                 "UPDATE token_families SET revoked_at = $2 \

@@ -160,7 +160,10 @@ impl SessionStore for PostgresStore {
         let mut tx = self.begin().await?;
         // The session's row lock decides the race: a second end_session waits here, then finds the row
         // deleted and returns None. It also waits out add_session_client (whose foreign-key check holds
-        // a KEY SHARE lock), so the client list read next, in a new snapshot, is complete.
+        // a KEY SHARE lock), so the client list read next, in a new snapshot, is complete, and
+        // create_family (whose session check holds a KEY SHARE lock until it commits), so the revocation
+        // below, in a new snapshot, sees every family created in the session; a create_family that
+        // comes after this lock waits for our commit and then finds the session gone.
         let locked = sqlx::query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE")
             .bind(*id.as_uuid())
             .fetch_optional(&mut *tx)

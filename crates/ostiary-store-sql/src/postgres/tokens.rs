@@ -16,7 +16,7 @@ use super::PostgresStore;
 use crate::columns::*;
 use crate::decode::Cols;
 use crate::error::store_error;
-use crate::logic::{self, Spent, SpentRefresh};
+use crate::logic::{self, GrantChecks, Spent, SpentRefresh};
 use crate::{decode, encode};
 
 async fn insert_access(conn: &mut PgConnection, token: &AccessTokenRecord) -> StoreResult<()> {
@@ -53,15 +53,31 @@ const ROTATE: &str = "WITH won AS ( \
        SELECT $13, family_id, $14, $15, $16, $17 FROM won) \
      SELECT family_id FROM won";
 
-/// Creates a family and its first tokens in one statement. With a code (`$1`), the code's row is locked
-/// (`FOR UPDATE` in the CTE) and the family inserted only if the code was not replayed; the tokens are
-/// inserted only with the family. Returns how many families were created (0 or 1).
-const CREATE_FAMILY: &str = "WITH code AS (SELECT replayed_at FROM codes WHERE digest = $1 FOR UPDATE), \
+/// Creates a family and its first tokens in one statement, only for a live grant (see
+/// [`TokenStore::create_family`]). Each check reads its row with a lock held until the statement's
+/// transaction commits, so the grant cannot end between the check and the insert:
+///
+/// - the code (`$1`) `FOR UPDATE`: a replay marks it with an `UPDATE` (see `consume_code`);
+/// - the session (`$7`) `FOR KEY SHARE`: `end_session` takes `FOR UPDATE` on it before deleting it, and
+///   both conflict with this lock (while `add_session_client`'s foreign-key check does not);
+/// - the organization authorization (`$8`) `FOR SHARE`: a revocation's state `UPDATE` touches no key
+///   column, so it takes `FOR NO KEY UPDATE`, which `FOR KEY SHARE` would not block but `FOR SHARE` does.
+///
+/// The family is inserted only if every check held, the tokens only with the family. Returns the checks
+/// and how many families were created (0 or 1). The CTEs are materialized so each runs, and locks, once.
+const CREATE_FAMILY: &str = "WITH code AS MATERIALIZED ( \
+       SELECT replayed_at FROM codes WHERE digest = $1 FOR UPDATE), \
+     sess AS MATERIALIZED (SELECT expires_at FROM sessions WHERE id = $7 FOR KEY SHARE), \
+     auth AS MATERIALIZED (SELECT state FROM org_authorizations WHERE id = $8 FOR SHARE), \
+     checks AS MATERIALIZED (SELECT \
+       ($1::bytea IS NULL OR EXISTS (SELECT 1 FROM code WHERE replayed_at IS NULL)) AS code_live, \
+       ($7::uuid IS NULL OR EXISTS (SELECT 1 FROM sess WHERE expires_at > $11)) AS session_live, \
+       ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM auth WHERE state = 'active')) AS authorization_live), \
      family AS ( \
        INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, session_id, \
                                    org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
-       SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
-       WHERE $1::bytea IS NULL OR EXISTS (SELECT 1 FROM code WHERE replayed_at IS NULL) \
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM checks \
+       WHERE code_live AND session_live AND authorization_live \
        RETURNING id), \
      access AS ( \
        INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
@@ -70,7 +86,8 @@ const CREATE_FAMILY: &str = "WITH code AS (SELECT replayed_at FROM codes WHERE d
        INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
                                    retry_until, sealed_retry) \
        SELECT $20, $21, $22, $23, $24, $25, $26, $27 FROM family WHERE $20::bytea IS NOT NULL) \
-     SELECT count(*) AS created FROM family";
+     SELECT code_live, session_live, authorization_live, \
+            (SELECT count(*) FROM family) AS created FROM checks";
 
 impl TokenStore for PostgresStore {
     async fn create_family(
@@ -80,9 +97,11 @@ impl TokenStore for PostgresStore {
         refresh: Option<&RefreshTokenRecord>,
         from_code: Option<Digest>,
     ) -> StoreResult<()> {
-        // One statement: the code's row lock (taken in the CTE, held until the statement commits) orders
-        // this against a replay, which either committed first (nothing is inserted) or waits and then
-        // revokes the family (see consume_code).
+        // One statement: the row locks taken by the checks (held until the statement commits) order
+        // this against a replay of the code, the end of the session and the revocation of the
+        // authorization. Each of those either committed first (the check fails and nothing is
+        // inserted) or waits for our commit and then, in a later statement whose snapshot includes the
+        // family, revokes it.
         let (subject_type, subject_id) = encode::subject(&family.subject)?;
         let row = sqlx::query(CREATE_FAMILY)
             .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
@@ -115,10 +134,13 @@ impl TokenStore for PostgresStore {
             .fetch_one(&self.pool)
             .await
             .map_err(store_error)?;
-        if row.i64("created")? == 0 {
-            return Err(StoreError::Conflict("code replayed"));
+        if row.i64("created")? > 0 {
+            return Ok(());
         }
-        Ok(())
+        // Nothing was inserted, so a check failed.
+        Err(GrantChecks::from_row(&row)?
+            .refusal()
+            .unwrap_or(StoreError::Conflict("family not created")))
     }
 
     async fn get_family(&self, id: FamilyId) -> StoreResult<Option<TokenFamily>> {

@@ -102,6 +102,8 @@ impl OrgAuthorizationStore for SqliteStore {
             Err(e) => return Err(store_error(e)),
         };
         let auth = decode::org_authorization(&row)?;
+        // On the single writer, a create_family under this authorization runs wholly before (its
+        // family is revoked here) or after (it finds the authorization revoked).
         if to == OrgAuthorizationState::Revoked {
             sqlx::query(
                 "UPDATE token_families SET revoked_at = $2 \

@@ -13,7 +13,7 @@ use sqlx::sqlite::SqliteConnection;
 use super::SqliteStore;
 use crate::columns::*;
 use crate::error::store_error;
-use crate::logic::{self, Spent, SpentRefresh};
+use crate::logic::{self, GrantChecks, Spent, SpentRefresh};
 use crate::{decode, encode};
 
 async fn insert_access(conn: &mut SqliteConnection, token: &AccessTokenRecord) -> StoreResult<()> {
@@ -33,20 +33,42 @@ async fn insert_access(conn: &mut SqliteConnection, token: &AccessTokenRecord) -
     Ok(())
 }
 
-/// Creates a family and its first tokens as one command on the writer (inside the caller's transaction).
-/// Each insert runs only if there is no code (`$1`) or the code exists and was not replayed, so the
-/// command changes no row exactly when the code was replayed (or is gone).
-const CREATE_FAMILY: &str = "INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, \
+/// The live-grant condition of `create_family` (see [`TokenStore::create_family`]): no code (`$1`) or
+/// one that exists and was not replayed; no session (`$7`) or one unexpired at the family's creation
+/// (`$11`); no organization authorization (`$8`) or an active one.
+macro_rules! live_grant {
+    () => {
+        "($1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL)) \
+         AND ($7 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = $7 AND expires_at > $11)) \
+         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM org_authorizations \
+                                    WHERE id = $8 AND state = 'active'))"
+    };
+}
+
+/// Creates a family and its first tokens as one command on the writer (inside the caller's
+/// transaction). Each insert runs only if the grant is live (`live_grant!`), so the command changes no
+/// row exactly when a check fails; nothing can change between the inserts, which share the write lock.
+const CREATE_FAMILY: &str = concat!(
+    "INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, \
        session_id, org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
-     SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
-     WHERE $1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL); \
-     INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
-     SELECT $14, $15, $16, $17, $18, $19 WHERE $14 IS NOT NULL \
-     AND ($1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL)); \
-     INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
+     SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE ",
+    live_grant!(),
+    "; INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
+     SELECT $14, $15, $16, $17, $18, $19 WHERE $14 IS NOT NULL AND ",
+    live_grant!(),
+    "; INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
                                  retry_until, sealed_retry) \
-     SELECT $20, $21, $22, $23, $24, $25, $26, $27 WHERE $20 IS NOT NULL \
-     AND ($1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL))";
+     SELECT $20, $21, $22, $23, $24, $25, $26, $27 WHERE $20 IS NOT NULL AND ",
+    live_grant!()
+);
+
+/// Why [`CREATE_FAMILY`] wrote nothing: the checks one by one, with the same parameters `$1` (code),
+/// `$2` (session), `$3` (authorization) and `$4` (the family's creation), in the same transaction.
+const GRANT_CHECKS: &str = "SELECT \
+     ($1 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE digest = $1 AND replayed_at IS NULL)) AS code_live, \
+     ($2 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = $2 AND expires_at > $4)) AS session_live, \
+     ($3 IS NULL OR EXISTS (SELECT 1 FROM org_authorizations WHERE id = $3 AND state = 'active')) \
+       AS authorization_live";
 
 /// The winning rotation, as one command on the writer: the compare-and-set update of the presented token
 /// (`$1`), then its successor and the new access token, each inserted only if the statement before it
@@ -73,7 +95,8 @@ impl TokenStore for SqliteStore {
     ) -> StoreResult<()> {
         let (subject_type, subject_id) = encode::subject(&family.subject)?;
         let subject_id = subject_id.hyphenated();
-        // The write lock is ours until commit: a replay cannot slip in between check and inserts.
+        // The write lock is ours until commit: a replay, an end_session or a revocation cannot slip in
+        // between the checks and the inserts.
         let mut tx = self.begin().await?;
         let created = sqlx::query(CREATE_FAMILY)
             .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
@@ -110,12 +133,25 @@ impl TokenStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        if created.rows_affected() == 0 {
-            // The code was replayed (or is gone): nothing was written.
-            tx.rollback().await.map_err(store_error)?;
-            return Err(StoreError::Conflict("code replayed"));
+        if created.rows_affected() > 0 {
+            return tx.commit().await.map_err(store_error);
         }
-        tx.commit().await.map_err(store_error)
+        // A check failed and nothing was written: say which, under the same write lock.
+        let checks = sqlx::query(GRANT_CHECKS)
+            .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
+            .bind(family.session_id.map(|s| s.as_uuid().hyphenated()))
+            .bind(
+                family
+                    .org_authorization_id
+                    .map(|s| s.as_uuid().hyphenated()),
+            )
+            .bind(family.created_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let refusal = GrantChecks::from_row(&checks)?.refusal();
+        tx.rollback().await.map_err(store_error)?;
+        Err(refusal.unwrap_or(StoreError::Conflict("family not created")))
     }
 
     async fn get_family(&self, id: FamilyId) -> StoreResult<Option<TokenFamily>> {

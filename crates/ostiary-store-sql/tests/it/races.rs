@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ostiary_store::records::*;
 use ostiary_store::*;
+use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::fixtures::{self, HOUR, T0};
@@ -63,6 +64,7 @@ pub async fn consume_code<S: Store>(a: &S, b: &S) {
 /// A family with its first refresh token, for rotation races.
 async fn rotatable<S: Store>(store: &S) -> (TokenFamily, RefreshTokenRecord) {
     let session = fixtures::session(UserId::new_random(), vec![]);
+    store.insert_session(&session).await.unwrap();
     let family = fixtures::family_for(&fixtures::code(ClientId::new_random(), &session));
     let refresh = fixtures::refresh(family.id);
     store
@@ -149,6 +151,7 @@ pub async fn rotate_without_window<S: Store>(a: &S, b: &S) {
 pub async fn replay_against_create_family<S: Store>(a: &S, b: &S) {
     for _ in 0..20 {
         let session = fixtures::session(UserId::new_random(), vec![]);
+        a.insert_session(&session).await.unwrap();
         let code = fixtures::code(ClientId::new_random(), &session);
         a.insert_code(&code).await.unwrap();
         assert!(matches!(
@@ -177,11 +180,151 @@ pub async fn replay_against_create_family<S: Store>(a: &S, b: &S) {
                 stored.is_some_and(|f| f.revoked_at.is_some()),
                 "a family created before the replay must be revoked by it"
             ),
-            Err(StoreError::Conflict(_)) => {
+            Err(StoreError::Conflict("code replayed")) => {
                 assert!(stored.is_none(), "a refused family must not exist")
             }
             Err(other) => panic!("unexpected error: {other:?}"),
         }
+    }
+}
+
+/// Rounds of the create-versus-end races, each on a fresh session or authorization.
+const ROUNDS: usize = 20;
+
+/// Four `create_family` calls (two per instance) racing `end` on instance `b`, released together.
+/// Returns each family with the result of its creation, and the result of `end`.
+async fn create_against<S, T, Fut>(
+    a: &S,
+    b: &S,
+    families: Vec<TokenFamily>,
+    end: impl FnOnce(S) -> Fut,
+) -> (Vec<(TokenFamily, StoreResult<()>)>, T)
+where
+    S: Store,
+    T: Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(families.len() + 1));
+    let creators: Vec<_> = families
+        .into_iter()
+        .enumerate()
+        .map(|(i, family)| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let barrier = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                let token = fixtures::access(family.id);
+                barrier.wait().await;
+                let result = store.create_family(&family, Some(&token), None, None).await;
+                (family, result)
+            })
+        })
+        .collect();
+    let ending = end(b.clone());
+    let ender = tokio::spawn(async move {
+        barrier.wait().await;
+        ending.await
+    });
+    let mut created = Vec::new();
+    for creator in creators {
+        created.push(creator.await.unwrap());
+    }
+    (created, ender.await.unwrap())
+}
+
+/// Each family of a round was created and then revoked at `ended_at`, or refused with `reason` and
+/// never written. Returns how many were created.
+async fn settle<S: Store>(
+    store: &S,
+    created: Vec<(TokenFamily, StoreResult<()>)>,
+    reason: &str,
+    ended_at: UnixTime,
+) -> u64 {
+    let mut count = 0;
+    for (family, result) in created {
+        let stored = store.get_family(family.id).await.unwrap();
+        match result {
+            Ok(()) => {
+                count += 1;
+                assert_eq!(
+                    stored.and_then(|f| f.revoked_at),
+                    Some(ended_at),
+                    "a family created before the end must be revoked by it"
+                );
+            }
+            Err(StoreError::Conflict(got)) if got == reason => {
+                assert!(stored.is_none(), "a refused family must not exist");
+            }
+            Err(other) => panic!("expected Ok or Conflict({reason:?}), got {other:?}"),
+        }
+    }
+    count
+}
+
+/// Families created on both instances while `b` ends their session: never a live family of the ended
+/// session, and `end_session` counts exactly the families created before it.
+pub async fn create_family_against_end_session<S: Store>(a: &S, b: &S) {
+    for round in 0..ROUNDS {
+        let session = fixtures::session(UserId::new_random(), vec![]);
+        a.insert_session(&session).await.unwrap();
+        let families = (0..4)
+            .map(|_| {
+                let code = fixtures::code(ClientId::new_random(), &session);
+                fixtures::family_for(&code)
+            })
+            .collect();
+        let id = session.id;
+        let (created, ended) = create_against(a, b, families, move |s| async move {
+            s.end_session(id, T0 + 10).await.unwrap()
+        })
+        .await;
+        let ended = ended.unwrap_or_else(|| panic!("round {round}: the session must end"));
+        let count = settle(a, created, "session ended", T0 + 10).await;
+        assert_eq!(ended.families_revoked, count, "round {round}");
+    }
+}
+
+/// Families created on both instances while `b` revokes their organization authorization: never a
+/// live family under the revoked authorization.
+pub async fn create_family_against_revocation<S: Store>(a: &S, b: &S) {
+    for round in 0..ROUNDS {
+        let (org, client) = (OrganizationId::new_random(), ClientId::new_random());
+        let mut auth = fixtures::org_authorization(org, client, UserId::new_random());
+        auth.state = OrgAuthorizationState::Active;
+        auth.activated = Some((Actor::Client(client), T0));
+        a.insert_org_authorization(&auth).await.unwrap();
+        let families = (0..4)
+            .map(|_| TokenFamily {
+                id: FamilyId::new_random(),
+                client_id: client,
+                subject: Subject::Organization(org),
+                scope: fixtures::scope("org:read"),
+                session_id: None,
+                org_authorization_id: Some(auth.id),
+                auth_time: None,
+                amr: Vec::new(),
+                created_at: T0 + 5,
+                expires_at: T0 + HOUR,
+                revoked_at: None,
+            })
+            .collect();
+        let id = auth.id;
+        let (created, moved) = create_against(a, b, families, move |s| async move {
+            s.transition_org_authorization(
+                id,
+                OrgAuthorizationState::Active,
+                OrgAuthorizationState::Revoked,
+                Actor::System,
+                T0 + 10,
+            )
+            .await
+            .unwrap()
+        })
+        .await;
+        assert!(
+            matches!(moved, Transition::Done(_)),
+            "round {round}: {moved:?}"
+        );
+        settle(a, created, "authorization not active", T0 + 10).await;
     }
 }
 
@@ -396,6 +539,8 @@ macro_rules! race_tests {
             rotate_within_window,
             rotate_without_window,
             replay_against_create_family,
+            create_family_against_end_session,
+            create_family_against_revocation,
             reauthenticate,
             end_session,
             claim_outbox,

@@ -41,6 +41,20 @@ impl State {
                 _ => return Err(StoreError::Conflict("code replayed")),
             }
         }
+        // A grant outlives neither its session nor its organization authorization: end_session and the
+        // revocation only revoke families that exist, so a later creation must be refused here.
+        if let Some(id) = family.session_id {
+            match self.sessions.get(&id) {
+                Some(session) if session.expires_at > family.created_at => {}
+                _ => return Err(StoreError::Conflict("session ended")),
+            }
+        }
+        if let Some(id) = family.org_authorization_id {
+            match self.org_authorizations.get(&id) {
+                Some(auth) if auth.state == OrgAuthorizationState::Active => {}
+                _ => return Err(StoreError::Conflict("authorization not active")),
+            }
+        }
         if self.families.contains_key(&family.id) {
             return Err(StoreError::Conflict("family id"));
         }

@@ -43,7 +43,8 @@ pub async fn codes_consume_once<S: Store>(store: S) {
 /// A second consume is `AlreadyUsed` (even past expiry), names the code's family and client, and revokes
 /// that family — and no other — in the same step; later replays keep the first revocation time.
 pub async fn codes_replay_revokes_family<S: Store>(store: S) {
-    let (client, user, sess) = ids();
+    let (client, user, _) = ids();
+    let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
     ok(store.insert_code(&c).await, "insert_code");
     assert!(matches!(
@@ -142,7 +143,9 @@ pub async fn codes_expiry<S: Store>(store: S) {
 /// `create_family` with `from_code` of a code replayed before the family was written (or of a code
 /// that is gone) is `Conflict` and writes nothing: no family, no tokens.
 pub async fn codes_replay_blocks_create_family<S: Store>(store: S) {
-    let (client, user, sess) = ids();
+    let (client, user, _) = ids();
+    // A live session, so that the code's replay is the one reason for the refusal.
+    let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
     ok(store.insert_code(&c).await, "insert_code");
     assert!(matches!(
@@ -158,34 +161,28 @@ pub async fn codes_replay_blocks_create_family<S: Store>(store: S) {
     family.id = c.family_id;
     let at = access(family.id, T0 + 3, T0 + HOUR);
     let rt = refresh(family.id, T0 + 3, T0 + DAY);
-    conflict(
+    conflict_because(
         store
             .create_family(&family, Some(&at), Some(&rt), Some(c.digest))
             .await,
+        "code replayed",
         "create_family from a replayed code",
     );
-    assert_eq!(
-        ok(store.get_family(family.id).await, "get_family"),
-        None,
-        "no family written"
-    );
-    assert_eq!(
-        ok(store.get_access_token(at.digest).await, "get_access_token"),
-        None
-    );
-    assert_eq!(
-        ok(
-            store.get_refresh_token(rt.digest).await,
-            "get_refresh_token"
-        ),
-        None
-    );
+    assert_not_created(
+        &store,
+        family.id,
+        Some(&at),
+        Some(&rt),
+        "create_family from a replayed code",
+    )
+    .await;
 
     let orphan = user_family(client, user, Some(sess));
-    conflict(
+    conflict_because(
         store
             .create_family(&orphan, None, None, Some(digest()))
             .await,
+        "code replayed",
         "create_family from a code that is gone",
     );
     assert_eq!(

@@ -7,7 +7,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::records::*;
-use crate::traits::{SessionStore, TokenStore};
+use crate::traits::{OrgAuthorizationStore, SessionStore, TokenStore};
 use crate::{
     ClientId, Digest, DigestKeyMaterial, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId,
     ScopeSet, SessionId, StoreError, StoreResult, UserId,
@@ -33,6 +33,15 @@ pub(super) fn conflict<T: Debug>(result: StoreResult<T>, what: &str) {
     match result {
         Err(StoreError::Conflict(_)) => {}
         other => panic!("{what}: expected StoreError::Conflict, got {other:?}"),
+    }
+}
+
+/// Checks that a store call failed with [`StoreError::Conflict`] carrying exactly `reason` (the
+/// contract names the reason for refusals that are not constraint violations).
+pub(super) fn conflict_because<T: Debug>(result: StoreResult<T>, reason: &str, what: &str) {
+    match result {
+        Err(StoreError::Conflict(got)) if got == reason => {}
+        other => panic!("{what}: expected StoreError::Conflict({reason:?}), got {other:?}"),
     }
 }
 
@@ -342,6 +351,49 @@ pub(super) async fn live_session<S: SessionStore>(
     let sess = session(user, expires_at);
     ok(store.insert_session(&sess).await, "insert_session");
     sess
+}
+
+/// Inserts an active organization authorization of `client` by `org` and returns it.
+pub(super) async fn active_org_auth<S: OrgAuthorizationStore>(
+    store: &S,
+    org: OrganizationId,
+    client: ClientId,
+) -> OrgAuthorization {
+    let auth = org_auth(org, client, OrgAuthorizationState::Active, T0 + HOUR);
+    ok(
+        store.insert_org_authorization(&auth).await,
+        "insert_org_authorization",
+    );
+    auth
+}
+
+/// Checks that a refused `create_family` wrote nothing: no family, no access or refresh token.
+pub(super) async fn assert_not_created<S: TokenStore>(
+    store: &S,
+    family: FamilyId,
+    access: Option<&AccessTokenRecord>,
+    refresh: Option<&RefreshTokenRecord>,
+    what: &str,
+) {
+    assert_eq!(
+        ok(store.get_family(family).await, "get_family"),
+        None,
+        "{what}: no family may be written"
+    );
+    if let Some(access) = access {
+        let found = ok(
+            store.get_access_token(access.digest).await,
+            "get_access_token",
+        );
+        assert!(found.is_none(), "{what}: no access token may be written");
+    }
+    if let Some(refresh) = refresh {
+        let found = ok(
+            store.get_refresh_token(refresh.digest).await,
+            "get_refresh_token",
+        );
+        assert!(found.is_none(), "{what}: no refresh token may be written");
+    }
 }
 
 /// Whether the family (which must exist) is revoked.

@@ -63,6 +63,7 @@ use std::io::Write;
 mod clients;
 mod codes;
 mod fixtures;
+mod grants;
 mod keys;
 mod org;
 mod outbox;
@@ -77,6 +78,7 @@ mod users;
 
 pub use clients::*;
 pub use codes::*;
+pub use grants::*;
 pub use keys::*;
 pub use org::*;
 pub use outbox::*;
@@ -181,6 +183,8 @@ macro_rules! __conformance_cases {
             tokens_create_and_lookup,
             tokens_revoke_single_and_family,
             tokens_revoke_by_paths,
+            grants_refused_after_session_end,
+            grants_refused_without_active_authorization,
             rotation_rotates,
             rotation_retry_within_window,
             rotation_retry_refused_after_successor_rotated,
@@ -205,6 +209,8 @@ macro_rules! __conformance_cases {
             race_end_session,
             race_claim_outbox,
             race_reauthenticate_session,
+            race_create_family_end_session,
+            race_create_family_revoke_authorization,
         );
     };
 }

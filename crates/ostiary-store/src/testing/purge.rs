@@ -303,7 +303,8 @@ pub async fn purge_respects_batch<S: Store>(store: S) {
 /// A spent code stays for the tombstone period, so a replay still revokes its family; then it is
 /// purged (unspent expired codes alike).
 pub async fn purge_keeps_spent_codes_for_tombstone<S: Store>(store: S) {
-    let (client, user, sess) = ids();
+    let (client, user, _) = ids();
+    let sess = live_session(&store, user, T0 + DAY).await.id;
     let (spent, unspent) = (
         code(client, user, sess, T0 + 60),
         code(client, user, sess, T0 + 60),

@@ -10,7 +10,7 @@ use tokio::sync::Barrier;
 use super::fixtures::*;
 use super::rotation::live_family;
 use crate::records::*;
-use crate::{ClientId, OutboxId, SessionId, Store, UserId};
+use crate::{ClientId, OutboxId, Store, UserId};
 
 /// How many tasks race.
 pub(super) const RACERS: usize = 32;
@@ -59,11 +59,8 @@ where
 /// 32 tasks consume one code at once: exactly one `Consumed`, 31 `AlreadyUsed`; the replays then block
 /// the winner's `create_family`.
 pub async fn race_consume_code<S: Store>(store: S) {
-    let (client, user, sess) = (
-        ClientId::new_random(),
-        UserId::new_random(),
-        SessionId::new_random(),
-    );
+    let (client, user) = (ClientId::new_random(), UserId::new_random());
+    let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
     ok(store.insert_code(&c).await, "insert_code");
     let digest = c.digest;
@@ -87,8 +84,9 @@ pub async fn race_consume_code<S: Store>(store: S) {
     );
     let mut family = user_family(client, user, Some(sess));
     family.id = c.family_id;
-    conflict(
+    conflict_because(
         store.create_family(&family, None, None, Some(digest)).await,
+        "code replayed",
         "create_family after replays",
     );
 }

@@ -9,7 +9,8 @@ use crate::{ClientId, FamilyId, OrgAuthorizationId, OrganizationId, SessionId, S
 /// `insert_access_token` adds to an existing family only.
 pub async fn tokens_create_and_lookup<S: Store>(store: S) {
     let (client, user) = (ClientId::new_random(), UserId::new_random());
-    let family = user_family(client, user, Some(SessionId::new_random()));
+    let sess = live_session(&store, user, T0 + DAY).await;
+    let family = user_family(client, user, Some(sess.id));
     let at = access(family.id, T0, T0 + HOUR);
     let rt = refresh(family.id, T0, T0 + DAY);
     ok(
@@ -97,8 +98,9 @@ pub async fn tokens_create_and_lookup<S: Store>(store: S) {
     );
 
     // Client credentials: an organization family with an access token and no refresh token.
-    let auth = OrgAuthorizationId::new_random();
-    let org = org_family(client, OrganizationId::new_random(), auth);
+    let organization = OrganizationId::new_random();
+    let auth = active_org_auth(&store, organization, client).await;
+    let org = org_family(client, organization, auth.id);
     let org_at = access(org.id, T0, T0 + HOUR);
     ok(
         store.create_family(&org, Some(&org_at), None, None).await,
@@ -234,14 +236,18 @@ impl Graph {
     async fn build<S: Store>(store: &S) -> Graph {
         let users = [UserId::new_random(), UserId::new_random()];
         let clients = [ClientId::new_random(), ClientId::new_random()];
-        let sessions = [SessionId::new_random(), SessionId::new_random()];
-        let auths = [
-            OrgAuthorizationId::new_random(),
-            OrgAuthorizationId::new_random(),
-        ];
-        let org = OrganizationId::new_random();
         let [u1, u2] = users;
         let [c1, c2] = clients;
+        // create_family needs live sessions and active authorizations.
+        let sessions = [
+            live_session(store, u1, T0 + DAY).await.id,
+            live_session(store, u2, T0 + DAY).await.id,
+        ];
+        let org = OrganizationId::new_random();
+        let auths = [
+            active_org_auth(store, org, c1).await.id,
+            active_org_auth(store, org, c2).await.id,
+        ];
         let [s1, s2] = sessions;
         let specs = [
             ("c1 u1 s1", user_family(c1, u1, Some(s1))),
