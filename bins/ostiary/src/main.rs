@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         }
     };
     let serve = matches!(cli.command, Command::Serve);
-    logging::init(&settings.log, if serve { "info,sqlx=warn" } else { "warn" });
+    let _log_guard = logging::init(&settings.log, if serve { "info,sqlx=warn" } else { "warn" });
     if !provenance.unknown_env.is_empty() {
         tracing::warn!(
             variables = %provenance.unknown_env.join(","),
