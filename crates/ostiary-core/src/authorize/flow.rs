@@ -71,14 +71,8 @@ impl<S: Store> Provider<S> {
         let Some(user) = user else {
             return Interaction::new(AuthorizeOutcome::Login(self.login_prompt(&request, None)));
         };
-        // A sign-in replaces whatever session the browser had.
-        if let Ok(Some((old, _))) = self.current_user(session_cookie).await
-            && let Err(e) = self.end_session_by_id(old.id).await
-        {
-            tracing::warn!(error = %e, "could not end the previous session at sign-in");
-        }
-        let (session, cookie) = match self.create_session(&user, vec!["pwd".to_owned()]).await {
-            Ok(created) => created,
+        let (session, cookie) = match self.sign_in_session(&user, session_cookie).await {
+            Ok(signed_in) => signed_in,
             Err(e) => return self.store_failure(&request, e),
         };
         let fresh = Fresh {
@@ -322,6 +316,48 @@ impl<S: Store> Provider<S> {
                 message: "The server could not handle the request. Please try again later.",
             }
         })
+    }
+
+    /// The session of a successful sign-in. The same user signing in again (`prompt=login`, `max_age`)
+    /// re-authenticates the browser's session: a new cookie (the old one stops working) and a new
+    /// `auth_time`, but the same session, so the other applications' tokens issued in it live on. A
+    /// different user replaces it: the old session ends (its tokens are revoked, its applications
+    /// notified) and a new one starts.
+    async fn sign_in_session(
+        &self,
+        user: &User,
+        session_cookie: Option<&str>,
+    ) -> Result<(Session, ostiary_store::BearerSecret), ostiary_store::StoreError> {
+        let amr = vec!["pwd".to_owned()];
+        match self.current_user(session_cookie).await {
+            Ok(Some((mut session, current))) if current.id == user.id => {
+                let now = self.now();
+                let (cookie, digest) = self.mint(SecretKind::SessionCookie).ok_or_else(|| {
+                    ostiary_store::StoreError::Invalid("random number generator failure".into())
+                })?;
+                let expires_at = now + self.inner.config.lifetimes.session;
+                if self
+                    .inner
+                    .store
+                    .reauthenticate_session(session.id, digest, now, &amr, expires_at)
+                    .await?
+                {
+                    session.cookie_digest = digest;
+                    session.auth_time = now;
+                    session.amr = amr;
+                    session.expires_at = expires_at;
+                    return Ok((session, cookie));
+                }
+                // Ended meanwhile: start afresh.
+            }
+            Ok(Some((old, _))) => {
+                if let Err(e) = self.end_session_by_id(old.id).await {
+                    tracing::warn!(error = %e, "could not end the previous session at sign-in");
+                }
+            }
+            _ => {}
+        }
+        self.create_session(user, amr).await
     }
 
     async fn create_session(

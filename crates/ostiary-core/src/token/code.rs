@@ -91,6 +91,10 @@ impl<S: Store> Provider<S> {
             .await
         {
             Ok(()) => Ok(issued.json),
+            // The user signed out (or the session expired) between the code and its exchange.
+            Err(StoreError::Conflict("session ended")) => Err(OAuthError::invalid_grant(
+                "the session this code was issued in has ended",
+            )),
             // A replay of this code won the race between our consume and our insert.
             Err(StoreError::Conflict(_)) => Err(invalid_code()),
             Err(e) => Err(server_error(e)),

@@ -351,7 +351,7 @@ async fn consent_without_a_session_asks_to_sign_in() {
 }
 
 #[tokio::test]
-async fn a_new_sign_in_ends_the_previous_session() {
+async fn a_new_sign_in_rotates_the_session_cookie() {
     let h = Harness::new().await;
     let (_code, first_cookie, _) = h.sign_in().await;
     let id = h.client.id.to_string();

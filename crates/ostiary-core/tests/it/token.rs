@@ -372,3 +372,111 @@ async fn refresh_tokens_are_bound_to_their_client() {
         "still usable by its owner"
     );
 }
+
+#[tokio::test]
+async fn signing_in_again_as_the_same_user_keeps_other_grants_of_the_session() {
+    // Regression test: a prompt=login re-authentication used to end the session and revoke every
+    // other application's tokens issued in it.
+    let h = Harness::new().await;
+    let (code, cookie, verifier) = h.sign_in().await;
+    let tokens = h.exchange(&code, &verifier).await.unwrap();
+    let id = h.client.id.to_string();
+    let again_verifier = CodeVerifier::generate().unwrap();
+    let challenge = again_verifier.challenge();
+    let again = params(&h.authorize_params(&id, challenge.as_str(), &[("prompt", "login")]));
+    h.clock.advance(30);
+    let login = h
+        .provider
+        .login(
+            &again,
+            "alice",
+            zeroize::Zeroizing::new(PASSWORD.into()),
+            Some(&cookie),
+        )
+        .await;
+    let new_cookie = login
+        .new_session
+        .expect("a new cookie")
+        .cookie
+        .expose_secret()
+        .to_owned();
+    assert_ne!(new_cookie, cookie, "the cookie is rotated at every sign-in");
+    assert!(
+        h.refresh(tokens["refresh_token"].as_str().unwrap())
+            .await
+            .is_ok(),
+        "still live"
+    );
+    // The same session (same sid), with the new auth_time.
+    let ostiary_core::authorize::AuthorizeOutcome::Redirect(to) = login.outcome else {
+        panic!("{:?}", login.outcome)
+    };
+    let code = get(&query(&to), "code").unwrap().to_owned();
+    let json = h.exchange(&code, &again_verifier).await.unwrap();
+    let validation = Validation::new(ISSUER, h.client.id.to_string(), START + 30);
+    let keys = h.provider.key_set();
+    let first = keys
+        .verify_id_token(tokens["id_token"].as_str().unwrap(), &validation)
+        .unwrap();
+    let second = keys
+        .verify_id_token(json["id_token"].as_str().unwrap(), &validation)
+        .unwrap();
+    assert_eq!(first.sid, second.sid);
+    assert_eq!(second.auth_time, Some(START + 30));
+    // The old cookie no longer finds the session.
+    let i = h
+        .provider
+        .authorize(
+            &params(&h.authorize_params(&id, challenge.as_str(), &[])),
+            Some(&cookie),
+        )
+        .await;
+    assert!(matches!(
+        i.outcome,
+        ostiary_core::authorize::AuthorizeOutcome::Login(_)
+    ));
+}
+
+#[tokio::test]
+async fn signing_in_as_another_user_ends_the_previous_session_and_its_tokens() {
+    let h = Harness::new().await;
+    let (code, cookie, verifier) = h.sign_in().await;
+    let tokens = h.exchange(&code, &verifier).await.unwrap();
+    create_user(&h.provider, "bob", "bob@example.com").await;
+    let id = h.client.id.to_string();
+    let challenge = CodeVerifier::generate().unwrap().challenge();
+    let request = params(&h.authorize_params(&id, challenge.as_str(), &[("prompt", "login")]));
+    let login = h
+        .provider
+        .login(
+            &request,
+            "bob",
+            zeroize::Zeroizing::new(PASSWORD.into()),
+            Some(&cookie),
+        )
+        .await;
+    assert!(login.new_session.is_some());
+    assert_error(
+        h.refresh(tokens["refresh_token"].as_str().unwrap()).await,
+        ErrorCode::InvalidGrant,
+    );
+}
+
+#[tokio::test]
+async fn a_code_exchanged_after_sign_out_gives_no_tokens() {
+    let h = Harness::new().await;
+    let (code, cookie, verifier) = h.sign_in().await;
+    assert!(
+        h.provider
+            .end_session_by_cookie(&cookie)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let error = h.exchange(&code, &verifier).await.unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidGrant);
+    assert_eq!(
+        error.description,
+        "the session this code was issued in has ended"
+    );
+}

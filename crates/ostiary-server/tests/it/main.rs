@@ -73,8 +73,6 @@ on_every_backend! {
     flows::sign_in_with_default_argon2_cost,
     flows::signing_in_again_replaces_the_session,
     flows::concurrent_sign_ins_beyond_the_bound_wait_their_turn,
-    // Fails today: ostiary-core ends the old session at every sign-in, revoking its token families.
-    #[ignore = "ostiary-core revokes a session's tokens when the same user signs in again"]
     flows::reauthentication_by_the_same_user_keeps_tokens_of_other_clients,
     authorize::authorize_with_unregistered_redirect_uri_shows_error_page_and_never_redirects,
     authorize::authorize_with_unknown_client_shows_error_page,
