@@ -33,6 +33,11 @@ pub enum KeyManagementError {
     /// The OS random number generator failed.
     #[error("random number generator failure")]
     Random,
+    /// [`import_first_signing_key`] found keys already stored.
+    #[error(
+        "the store already has signing keys: a key can only be imported before the first start"
+    )]
+    AlreadyHasKeys,
     /// Another instance kept changing the keys while this one tried to.
     #[error("the signing keys changed concurrently too often; try again")]
     Contended,
@@ -134,6 +139,27 @@ impl SigningKeys {
             }
         }
         Err(KeyManagementError::Contended)
+    }
+}
+
+/// Saves `key` as the only, active signing key of a store that has none yet: how an RS256 deployment
+/// starts, since ring cannot generate RSA keys. [`crate::Provider::open`] then loads it instead of
+/// generating keys; rotate later with [`crate::Provider::rotate_keys_with`].
+pub async fn import_first_signing_key<S: KeyStore + Sync>(
+    store: &S,
+    key: SigningKey,
+    now: i64,
+) -> Result<KeySet, KeyManagementError> {
+    let (version, existing) = store.load_signing_keys().await?;
+    if !existing.is_empty() {
+        return Err(KeyManagementError::AlreadyHasKeys);
+    }
+    let set = KeySet::single(key, now);
+    if store.swap_signing_keys(version, &to_records(&set)).await? {
+        Ok(set)
+    } else {
+        // Another process created keys between the load and the swap.
+        Err(KeyManagementError::AlreadyHasKeys)
     }
 }
 

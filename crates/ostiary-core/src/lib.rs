@@ -68,7 +68,7 @@ mod userinfo;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, CoreConfig, Issuer, IssuerError, Lifetimes, PasswordCost};
 pub use error::{BearerError, ErrorCode, ErrorPage, OAuthError};
-pub use keys::KeyManagementError;
+pub use keys::{KeyManagementError, import_first_signing_key};
 pub use params::{MAX_INPUT_LEN, MAX_NAME_LEN, MAX_PARAMS, MAX_VALUE_LEN, Params, ParamsError};
 pub use password::{
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PasswordError, PasswordHasher, normalize_login,

@@ -21,11 +21,6 @@ impl<S: Store> Provider<S> {
         params: &Params,
     ) -> Result<(), OAuthError> {
         let client = self.authenticate_client(authorization, params).await?;
-        if params.has_repeated() {
-            return Err(OAuthError::invalid_request(
-                "a parameter was sent more than once",
-            ));
-        }
         let Some(token) = params.get("token") else {
             return Err(OAuthError::invalid_request("token is required"));
         };

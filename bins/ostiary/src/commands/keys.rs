@@ -1,8 +1,9 @@
 //! `ostiary keys list|rotate|import`
 
+use ostiary_core::KeyManagementError;
 use ostiary_core::Provider;
-use ostiary_jose::{KeySet, KeyState, ManagedKey, RotationPolicy, SigningKey};
-use ostiary_store::{SigningKeyRecord, SigningKeyState, Store};
+use ostiary_jose::{ManagedKey, RotationPolicy, SigningKey};
+use ostiary_store::Store;
 use serde::Serialize;
 
 use crate::config::{Settings, name_of};
@@ -128,28 +129,15 @@ pub(crate) async fn import<S: Store>(
     json: bool,
 ) -> CliResult {
     let key = read_key(pem, settings)?;
-    let (version, existing) = store
-        .load_signing_keys()
+    let set = ostiary_core::import_first_signing_key(store, key, now)
         .await
-        .map_err(|e| CliError::failed("could not read the signing keys", e))?;
-    if !existing.is_empty() {
-        return Err(CliError::invalid(
-            "the database already has signing keys: a key can only be imported before the first \
-             start",
-        ));
-    }
-    let set = KeySet::single(key, now);
-    let records: Vec<SigningKeyRecord> = set.keys().map(record).collect();
-    let saved = store
-        .swap_signing_keys(version, &records)
-        .await
-        .map_err(|e| CliError::failed("could not save the signing key", e))?;
-    if !saved {
-        return Err(CliError::failed(
-            "could not save the signing key",
-            std::io::Error::other("another process created keys at the same time"),
-        ));
-    }
+        .map_err(|e| match e {
+            KeyManagementError::AlreadyHasKeys => CliError::invalid(
+                "the database already has signing keys: a key can only be imported before the \
+                 first start",
+            ),
+            e => CliError::failed("could not save the signing key", e),
+        })?;
     let active = set.active();
     tracing::info!(kid = active.kid(), alg = %active.key.alg(), "imported a signing key");
     if json {
@@ -180,23 +168,6 @@ fn read_key(pem: &std::path::Path, settings: &Settings) -> Result<SigningKey, Cl
         )));
     }
     Ok(key)
-}
-
-/// The stored form of a key (the same mapping `ostiary-core` uses when it saves a key set).
-fn record(managed: &ManagedKey) -> SigningKeyRecord {
-    SigningKeyRecord {
-        kid: managed.kid().to_owned(),
-        alg: managed.key.alg().as_str().to_owned(),
-        private_der: managed.key.to_der(),
-        state: match managed.state {
-            KeyState::Next => SigningKeyState::Next,
-            KeyState::Active => SigningKeyState::Active,
-            _ => SigningKeyState::Retired,
-        },
-        published_at: managed.published_at,
-        activated_at: managed.activated_at,
-        retired_at: managed.retired_at,
-    }
 }
 
 /// A key as printed: public facts only.

@@ -46,8 +46,8 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
 }
 
 impl<S: Store> Provider<S> {
-    /// Authenticates the client of a token, revocation or introspection request. Every failure is
-    /// `invalid_client` (401 with `WWW-Authenticate: Basic`).
+    /// Authenticates the client of a token, revocation or introspection request, then refuses repeated
+    /// parameters. Every authentication failure is `invalid_client` (401 with `WWW-Authenticate: Basic`).
     pub(crate) async fn authenticate_client(
         &self,
         authorization: Option<&str>,
@@ -84,14 +84,21 @@ impl<S: Store> Provider<S> {
                 "client_id does not match the authenticated client",
             ));
         }
-        match self.inner.registry.authenticate(&client_id, &secret).await {
-            Ok(client) => Ok(client),
+        let client = match self.inner.registry.authenticate(&client_id, &secret).await {
+            Ok(client) => client,
             Err(ostiary_store::AuthenticateError::Store(e)) => {
                 tracing::error!(error = %e, "store failure during client authentication");
-                Err(OAuthError::server_error())
+                return Err(OAuthError::server_error());
             }
-            Err(_) => Err(invalid_client("client authentication failed")),
+            Err(_) => return Err(invalid_client("client authentication failed")),
+        };
+        // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
+        if params.has_repeated() {
+            return Err(OAuthError::invalid_request(
+                "a parameter was sent more than once",
+            ));
         }
+        Ok(client)
     }
 }
 

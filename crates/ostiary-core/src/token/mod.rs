@@ -41,12 +41,6 @@ impl<S: Store> Provider<S> {
         params: &Params,
     ) -> Result<String, OAuthError> {
         let client = self.authenticate_client(authorization, params).await?;
-        // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
-        if params.has_repeated() {
-            return Err(OAuthError::invalid_request(
-                "a parameter was sent more than once",
-            ));
-        }
         let Some(grant_type) = params.get("grant_type") else {
             return Err(OAuthError::invalid_request("grant_type is required"));
         };
