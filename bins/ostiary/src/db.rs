@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ostiary_core::{Provider, SetupError, Startup, SystemClock};
 use ostiary_store::Store;
+use ostiary_store::memory::MemoryStore;
 use ostiary_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteStore};
 
 use crate::config::{Database, Settings, name_of};
@@ -17,6 +18,20 @@ pub(crate) enum AnyStore {
     Sqlite(SqliteStore),
     /// PostgreSQL.
     Postgres(PostgresStore),
+    /// The in-memory store (`serve` only).
+    Memory(MemoryStore),
+}
+
+/// Closing a store at exit. [`SqliteStore`] and [`PostgresStore`] close their connection pools with their
+/// own (inherent) `close`, which method calls prefer; the in-memory store has nothing to close, and this
+/// trait gives it the same method so that [`with_store!`] bodies compile for every backend.
+pub(crate) trait Close {
+    /// Releases the store's resources.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+impl Close for MemoryStore {
+    async fn close(&self) {}
 }
 
 /// Runs `$body` with `$s` bound to the concrete store, whichever backend it is.
@@ -25,6 +40,7 @@ macro_rules! with_store {
         match $store {
             $crate::db::AnyStore::Sqlite($s) => $body,
             $crate::db::AnyStore::Postgres($s) => $body,
+            $crate::db::AnyStore::Memory($s) => $body,
         }
     };
 }
@@ -35,7 +51,7 @@ pub(crate) use with_store;
 pub(crate) struct Opened {
     /// The store.
     pub(crate) store: AnyStore,
-    /// Whether the SQLite file did not exist before (always `false` for PostgreSQL).
+    /// Whether the SQLite file did not exist before (always `false` for PostgreSQL, `true` for memory).
     pub(crate) created: bool,
 }
 
@@ -96,6 +112,11 @@ pub(crate) async fn open(database: &Database, migrate: bool) -> CliResult<Opened
                 created: false,
             })
         }
+        // Nothing to open or migrate: the maps start empty.
+        Database::Memory => Ok(Opened {
+            store: AnyStore::Memory(MemoryStore::new()),
+            created: true,
+        }),
     }
 }
 

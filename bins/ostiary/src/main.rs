@@ -1,8 +1,10 @@
 //! `ostiary`: the Ostiary OAuth 2.0 and OpenID Connect authorization server, and its administration CLI.
 //!
 //! - `ostiary serve` runs the server ([`ostiary_server::serve`]) over the configured database
-//!   (SQLite by default, PostgreSQL for several instances), creating the signing and digest keys on
-//!   first start, until SIGINT or SIGTERM.
+//!   (SQLite by default, PostgreSQL for several instances, or `memory:` for development and
+//!   benchmarks), creating the signing and digest keys on first start, until SIGINT or SIGTERM.
+//!   `--seed FILE` registers clients and creates users at start (printing the client secrets on
+//!   standard output), the only way to fill the in-memory store.
 //! - `ostiary migrate` applies database migrations.
 //! - `ostiary client …` registers and manages OAuth clients (RFC 7591 metadata names), printing a new
 //!   client secret exactly once.
@@ -51,7 +53,7 @@ fn main() -> ExitCode {
             return CliError::from(e).exit_code();
         }
     };
-    let serve = matches!(cli.command, Command::Serve);
+    let serve = matches!(cli.command, Command::Serve(_));
     let _log_guard = logging::init(&settings.log, if serve { "info,sqlx=warn" } else { "warn" });
     if !provenance.unknown_env.is_empty() {
         tracing::warn!(

@@ -58,7 +58,7 @@ pub(crate) enum Command {
     /// came from, the issuer, the listen address, the database and whether it was created, and whether
     /// keys were created or loaded (kid and alg). On SIGINT or SIGTERM it stops accepting connections,
     /// finishes the requests in flight and exits 0.
-    Serve,
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     ///
     /// `serve` and the other commands migrate on their own; run this first when several instances share
@@ -70,6 +70,27 @@ pub(crate) enum Command {
     User(UserArgs),
     /// List, rotate and import the token signing keys.
     Keys(KeysArgs),
+}
+
+/// `ostiary serve`
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Register clients and create users from this JSON file at start, before listening: a
+    /// development and benchmark convenience (it holds passwords in a file: keep it out of version
+    /// control and production). The only way to fill the in-memory store (database.url = "memory:").
+    ///
+    /// The file: {"clients": [REGISTRATION…], "users": [USER…]}. A REGISTRATION has the RFC 7591
+    /// metadata names that `ostiary client create --json` prints (client_name, redirect_uris, scope,
+    /// post_logout_redirect_uris, backchannel_logout_uri, pkce_required, subject_type, …; scope
+    /// defaults to "openid"). A USER is {"username", "email"?, "email_verified"?, "name"?,
+    /// "password"}, checked like `ostiary user create`. Unknown fields are an error. The whole file is
+    /// checked before anything is written; a user that already exists is an error.
+    ///
+    /// Each client is registered anew at every start: the new client_id and client_secret are printed
+    /// on standard output, one JSON line per client ({"client_id", "client_secret", "client_name"}),
+    /// which `serve` uses for nothing else (logs go to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) seed: Option<PathBuf>,
 }
 
 /// `--json`, shared by the administration commands.

@@ -2,6 +2,7 @@
 
 mod client;
 mod keys;
+mod seed;
 mod serve;
 mod user;
 
@@ -9,15 +10,18 @@ use ostiary_core::Clock as _;
 use ostiary_core::SystemClock;
 
 use crate::cli::{Command, KeysCommand};
-use crate::config::{Provenance, Settings};
-use crate::db::{self, with_store};
-use crate::error::CliResult;
+use crate::config::{Provenance, Settings, name_of};
+use crate::db::{self, Close as _, with_store};
+use crate::error::{CliError, CliResult};
 use crate::output;
 
 /// Runs `command` with the checked settings.
 pub(crate) async fn run(command: Command, settings: Settings, provenance: Provenance) -> CliResult {
+    if settings.database.is_memory() {
+        refuse_memory(&command)?;
+    }
     match command {
-        Command::Serve => serve::run(&settings, &provenance).await,
+        Command::Serve(args) => serve::run(&settings, &provenance, args).await,
         Command::Migrate => {
             let opened = db::open(&settings.database, true).await?;
             with_store!(opened.store, store => store.close().await);
@@ -60,6 +64,25 @@ pub(crate) async fn run(command: Command, settings: Settings, provenance: Proven
             })
         }
     }
+}
+
+/// The in-memory store lives inside one `ostiary serve` process: every other command would work on an
+/// empty store of its own and lose its work at exit.
+fn refuse_memory(command: &Command) -> CliResult {
+    let name = match command {
+        Command::Serve(_) => return Ok(()),
+        Command::Migrate => "migrate",
+        Command::Client(_) => "client",
+        Command::User(_) => "user",
+        Command::Keys(_) => "keys",
+    };
+    Err(CliError::invalid(format!(
+        "{}: memory: is an in-memory store that lives only inside a running `ostiary serve`, so \
+         `ostiary {name}` cannot reach it. Register clients and create users at start with \
+         `ostiary serve --seed FILE` (see `ostiary serve --help`), or use an sqlite:// or postgres:// \
+         database.",
+        name_of("database.url")
+    )))
 }
 
 async fn keys_command<S: ostiary_store::Store>(

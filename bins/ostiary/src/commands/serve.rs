@@ -8,24 +8,42 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::keys;
+use super::seed::Seed;
+use crate::cli::ServeArgs;
 use crate::config::{self, Provenance, Settings, name_of};
-use crate::db::{self, with_store};
+use crate::db::{self, Close as _, with_store};
 use crate::error::{CliError, CliResult};
 
 /// Runs the server until a shutdown signal.
-pub(crate) async fn run(settings: &Settings, provenance: &Provenance) -> CliResult {
+pub(crate) async fn run(
+    settings: &Settings,
+    provenance: &Provenance,
+    args: ServeArgs,
+) -> CliResult {
     // Handlers first, so a signal that arrives while starting up is not lost.
     let shutdown = ShutdownSignal::install()?;
     log_configuration(settings, provenance);
+    // A bad seed file stops the start before the database is even opened.
+    let seed = match &args.seed {
+        Some(path) => Some(Seed::load(path).await?),
+        None => None,
+    };
     let opened = db::open(&settings.database, true).await?;
-    tracing::info!(
-        database = %settings.database.describe(),
-        created = opened.created,
-        "{} the database; migrations applied, schema up to date",
-        if opened.created { "created" } else { "opened" }
-    );
+    if settings.database.is_memory() {
+        tracing::info!(
+            database = %settings.database.describe(),
+            "using the in-memory store: nothing is written anywhere"
+        );
+    } else {
+        tracing::info!(
+            database = %settings.database.describe(),
+            created = opened.created,
+            "{} the database; migrations applied, schema up to date",
+            if opened.created { "created" } else { "opened" }
+        );
+    }
     with_store!(opened.store, store => {
-        let result = serve_on(store.clone(), settings, shutdown).await;
+        let result = serve_on(store.clone(), settings, shutdown, seed).await;
         store.close().await;
         result
     })?;
@@ -33,9 +51,17 @@ pub(crate) async fn run(settings: &Settings, provenance: &Provenance) -> CliResu
     Ok(())
 }
 
-async fn serve_on<S: Store>(store: S, settings: &Settings, shutdown: ShutdownSignal) -> CliResult {
+async fn serve_on<S: Store>(
+    store: S,
+    settings: &Settings,
+    shutdown: ShutdownSignal,
+    seed: Option<Seed>,
+) -> CliResult {
     let (provider, startup) = db::provider(store, settings).await?;
     log_keys(&provider, startup);
+    if let Some(seed) = seed {
+        seed.apply(&provider).await?;
+    }
     let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
         CliError::failed(
             format!(
@@ -84,6 +110,13 @@ fn log_configuration(settings: &Settings, provenance: &Provenance) {
         signing_alg = %settings.core.signing_alg,
         "starting ostiary"
     );
+    if settings.database.is_memory() {
+        tracing::warn!(
+            "database.url is memory: every client, user, session, token and signing key lives in \
+             this process only and is LOST when it stops, and no other `ostiary` command can reach \
+             it (fill it with `serve --seed FILE`): for development and benchmarks only"
+        );
+    }
     if !settings.core.issuer.is_https() {
         tracing::warn!(
             issuer = %settings.core.issuer,

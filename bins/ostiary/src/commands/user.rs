@@ -3,6 +3,7 @@
 use ostiary_core::{PasswordError, Provider, normalize_login};
 use ostiary_store::{PasswordHash, Store, StoreError, User, UserId};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::account;
 use crate::cli::{ProfileArgs, UserCommand};
@@ -36,16 +37,20 @@ pub(crate) async fn run<S: Store>(provider: &Provider<S>, command: UserCommand) 
 }
 
 /// A user's checked data, before the password.
-struct NewUser {
-    username: String,
-    email: Option<String>,
+pub(crate) struct NewUser {
+    /// The normalized username.
+    pub(crate) username: String,
+    /// The normalized e-mail address.
+    pub(crate) email: Option<String>,
+    /// Whether the platform verified the e-mail address.
     email_verified: bool,
+    /// Profile claims.
     profile: ostiary_store::Profile,
 }
 
 impl NewUser {
     /// Checks every flag, reporting every problem at once.
-    fn check(
+    pub(crate) fn check(
         username: &str,
         email: Option<&str>,
         email_verified: bool,
@@ -86,12 +91,33 @@ async fn create<S: Store>(
     json: bool,
 ) -> CliResult {
     // Refuse a taken name before asking for a password; the insert below still decides races.
+    ensure_free(provider, &new).await?;
+    let password_hash = hash_password(provider, password::read(password_stdin)?).await?;
+    let user = insert(provider, new, password_hash).await?;
+    tracing::info!(user_id = %user.id, "created a user");
+    if json {
+        return output::json(&UserView::from(&user));
+    }
+    output::line(&format!("created user {} ({})", user.username, user.id))
+}
+
+/// Refuses a username or e-mail address that already names a user.
+pub(crate) async fn ensure_free<S: Store>(provider: &Provider<S>, new: &NewUser) -> CliResult {
     for login in std::iter::once(&new.username).chain(new.email.as_ref()) {
         if find(provider, login).await?.is_some() {
             return Err(taken(login == &new.username));
         }
     }
-    let password_hash = hash(provider, password_stdin).await?;
+    Ok(())
+}
+
+/// Stores a new user with an already hashed password; a taken username or e-mail address is refused
+/// here too (the store's uniqueness decides races).
+pub(crate) async fn insert<S: Store>(
+    provider: &Provider<S>,
+    new: NewUser,
+    password_hash: PasswordHash,
+) -> CliResult<User> {
     let now = provider.now();
     let user = User {
         id: UserId::new_random(),
@@ -112,11 +138,7 @@ async fn create<S: Store>(
             StoreError::Conflict(constraint) => taken(!constraint.contains("email")),
             other => CliError::failed("could not create the user", other),
         })?;
-    tracing::info!(user_id = %user.id, "created a user");
-    if json {
-        return output::json(&UserView::from(&user));
-    }
-    output::line(&format!("created user {} ({})", user.username, user.id))
+    Ok(user)
 }
 
 async fn set_password<S: Store>(
@@ -127,7 +149,7 @@ async fn set_password<S: Store>(
     let mut user = find(provider, &normalize_login(login))
         .await?
         .ok_or_else(|| CliError::NotFound("no user with this username or e-mail address".into()))?;
-    user.password_hash = hash(provider, password_stdin).await?;
+    user.password_hash = hash_password(provider, password::read(password_stdin)?).await?;
     let updated = provider
         .store()
         .update_user(&user)
@@ -202,9 +224,12 @@ fn taken(username: bool) -> CliError {
     })
 }
 
-/// Reads the password and hashes it with Argon2id at the configured cost.
-async fn hash<S: Store>(provider: &Provider<S>, password_stdin: bool) -> CliResult<PasswordHash> {
-    let password = password::read(password_stdin)?;
+/// Hashes a new password with Argon2id at the configured cost; a too short or too long one is invalid
+/// input.
+pub(crate) async fn hash_password<S: Store>(
+    provider: &Provider<S>,
+    password: Zeroizing<String>,
+) -> CliResult<PasswordHash> {
     provider
         .passwords()
         .hash(password)

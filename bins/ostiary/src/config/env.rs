@@ -82,7 +82,9 @@ pub(crate) static SETTINGS: &[Setting] = &[
         env: "OSTIARY_DATABASE_URL",
         default: "sqlite://ostiary.db",
         meaning: "sqlite://PATH (relative to the working directory; sqlite:///abs/path for an absolute \
-                  one; created if missing) or postgres://user:password@host:port/db.",
+                  one; created if missing), postgres://user:password@host:port/db, or memory: (an \
+                  in-memory store for development and benchmarks: everything is lost when `serve` \
+                  stops, and only `serve` can use it; seed it with `serve --seed FILE`).",
         apply: |c, v| {
             c.database.url = Some(v);
             Ok(())

@@ -67,6 +67,9 @@ pub(crate) enum Database {
         /// The pool size.
         max_connections: u32,
     },
+    /// `memory:`: the in-memory store of this `serve` process (development and benchmarks). Everything
+    /// is lost at exit, and no other process can reach it.
+    Memory,
 }
 
 /// A PostgreSQL connection URL. It may carry a password, so `Debug` shows only the host and database
@@ -114,12 +117,19 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 impl Database {
-    /// A description safe to log: `SQLite file ./ostiary.db` or `PostgreSQL postgres://user@host/db`.
+    /// A description safe to log: `SQLite file ./ostiary.db`, `PostgreSQL postgres://user@host/db` or
+    /// `the in-memory store (memory:)`.
     pub(crate) fn describe(&self) -> String {
         match self {
             Database::Sqlite { path, .. } => format!("SQLite file {}", path.display()),
             Database::Postgres { url, .. } => format!("PostgreSQL {}", url.redacted()),
+            Database::Memory => "the in-memory store (memory:)".to_owned(),
         }
+    }
+
+    /// Whether this is the in-memory store, which only `serve` can use.
+    pub(crate) fn is_memory(&self) -> bool {
+        matches!(self, Database::Memory)
     }
 }
 

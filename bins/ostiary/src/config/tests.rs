@@ -308,7 +308,13 @@ fn database_urls() {
         sqlite("postgresql://u@h/db"),
         Database::Postgres { .. }
     ));
+    assert_eq!(sqlite("memory:"), Database::Memory);
+    assert_eq!(sqlite(" memory: "), Database::Memory);
     for bad in [
+        "memory",
+        "memory://",
+        "memory:x",
+        "MEMORY:",
         "sqlite://",
         "sqlite://:memory:",
         "sqlite://a.db?mode=ro",

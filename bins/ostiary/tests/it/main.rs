@@ -13,6 +13,7 @@ mod config;
 mod keys;
 mod postgres;
 mod quickstart;
+mod seed;
 mod serve;
 mod users;
 
@@ -140,8 +141,13 @@ impl Workspace {
 
     /// Starts `ostiary serve` on a free loopback port and waits until it listens.
     pub(crate) fn serve(&self) -> Server {
+        self.serve_with(&[])
+    }
+
+    /// Like [`Workspace::serve`], with more arguments after `serve`.
+    pub(crate) fn serve_with(&self, args: &[&str]) -> Server {
         let port = free_port();
-        let mut command = self.command(&["serve"]);
+        let mut command = self.command(&[&["serve"], args].concat());
         command
             .env("OSTIARY_LISTEN", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
@@ -165,6 +171,18 @@ pub(crate) struct Server {
     child: Option<Child>,
     pub(crate) port: u16,
     logs: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+}
+
+/// Collects every line `pipe` gives into `sink` until EOF, on a thread of its own.
+fn collect_lines(pipe: impl std::io::Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut text = sink.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+        }
+    });
 }
 
 /// How long a server may take to start before the test gives up (a bound, not a measurement).
@@ -174,19 +192,14 @@ impl Server {
     fn start(mut command: Command, port: u16) -> Self {
         let mut child = command.spawn().unwrap();
         let logs = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&logs);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut logs = sink.lock().unwrap();
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
+        let stdout = Arc::new(Mutex::new(String::new()));
+        collect_lines(child.stderr.take().unwrap(), Arc::clone(&logs));
+        collect_lines(child.stdout.take().unwrap(), Arc::clone(&stdout));
         let server = Self {
             child: Some(child),
             port,
             logs,
+            stdout,
         };
         server.wait_for_log("listening");
         server
@@ -200,6 +213,11 @@ impl Server {
     /// Everything logged so far.
     pub(crate) fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// Everything printed on standard output so far.
+    pub(crate) fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// Waits until the logs contain `needle`, or panics with them after [`START_LIMIT`] or on exit.

@@ -20,7 +20,7 @@ fn sh(script: &str, verifier: &str) -> String {
 }
 
 /// The hidden inputs of the first form in `html`, unescaped.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let unescape = |s: &str| {
         s.replace("&quot;", "\"")
             .replace("&#x27;", "'")

@@ -49,16 +49,22 @@ pub(super) fn database(file: &FileConfig, problems: &mut Problems) -> Option<Dat
             url,
             max_connections: max_connections?,
         }),
+        Target::Memory => Some(Database::Memory),
     }
 }
 
 enum Target {
     Sqlite(PathBuf),
     Postgres(DatabaseUrl),
+    Memory,
 }
 
-/// `sqlite://PATH` (relative), `sqlite:///PATH` (absolute), `postgres://` or `postgresql://`.
+/// `sqlite://PATH` (relative), `sqlite:///PATH` (absolute), `postgres://`, `postgresql://`, or exactly
+/// `memory:`.
 fn database_url(url: &str) -> Result<Target, String> {
+    if url == "memory:" {
+        return Ok(Target::Memory);
+    }
     if let Some(path) = url.strip_prefix("sqlite://") {
         if path.is_empty() || path.contains('?') || path.starts_with(":memory:") {
             return Err(
@@ -78,5 +84,5 @@ fn database_url(url: &str) -> Result<Target, String> {
         }
         return Ok(Target::Postgres(DatabaseUrl::new(url.to_owned(), &parsed)));
     }
-    Err("must start with sqlite:// or postgres://".into())
+    Err("must start with sqlite:// or postgres://, or be memory:".into())
 }
