@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Ostiary load run: builds the release binaries, then runs `ostiary-load-suite`, which measures the
-# Argon2id hash rate and a hello-world baseline, starts `ostiary serve` on a fresh store on a free
-# loopback port, seeds a client and users through the CLI, runs every workload at concurrency 1, 8
-# and 32, samples the server's RSS after each, and prints one table.
+# Argon2id hash rate and a hello-world baseline, starts `ostiary serve --seed` (a client and users
+# created at start) on a fresh store on a free loopback port, runs every workload at concurrency 1,
+# 8 and 32, samples the server's RSS after each, and prints one table.
 #
 #   benches/run-load.sh [--postgres] [--memory] [--no-sqlite] [--duration 10] [--warmup 2] [SUITE FLAGS…]
 #
 # --postgres   also run on PostgreSQL: starts a throwaway cluster (DESIGN.md's recipe; needs root and
 #              /usr/lib/postgresql/*/bin) on a free port, removed afterwards.
-# --memory     also run on the in-memory store (the suite reports what the binary lacks if it has none).
+# --memory     also run on the in-memory store (`memory:`; nothing persisted).
 # --no-sqlite  skip the default SQLite store.
 # Other flags go to ostiary-load-suite (see `target/release/ostiary-load-suite --help`), e.g.
 # --workload sso,password  --concurrency 1,8  --json report.json  --allow-errors.

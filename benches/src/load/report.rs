@@ -111,8 +111,6 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Server memory after the last workload of each store.
     pub final_memory: Vec<(String, Option<Memory>)>,
-    /// Stores that were asked for but could not run, with the reason.
-    pub skipped: Vec<String>,
 }
 
 impl Report {

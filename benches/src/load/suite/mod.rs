@@ -1,5 +1,5 @@
-//! The full run: baseline, Argon2id rate, then for each store a fresh `ostiary serve`, seeded
-//! through its CLI, driven through every workload at every concurrency, with the server's memory
+//! The full run: baseline, Argon2id rate, then for each store a fresh `ostiary serve`, seeded at
+//! start (`--seed`), driven through every workload at every concurrency, with the server's memory
 //! sampled after each cell.
 
 mod server;
@@ -37,13 +37,6 @@ pub enum SuiteError {
     /// Discovery did not answer in time.
     #[error("ostiary serve did not answer discovery in time; log tail:\n{0}")]
     ServerNotReady(String),
-    /// The binary has no in-memory store.
-    #[error(
-        "the ostiary binary has no in-memory store: it needs a database URL such as `memory:` for \
-         `serve`, and a way to seed a client (known id and secret) and users at start, since the CLI \
-         cannot reach another process's memory"
-    )]
-    MemoryStoreUnsupported,
     /// The baseline server could not be started.
     #[error(transparent)]
     Baseline(#[from] baseline::BaselineError),
@@ -131,19 +124,10 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
     let mut argon2id = Vec::new();
     let mut cells = Vec::new();
     let mut final_memory = Vec::new();
-    let mut skipped = Vec::new();
     for store in &config.stores {
         let _ = writeln!(progress, "store {}: starting ostiary…", store.name());
         let dir = tempfile::tempdir().map_err(|e| SuiteError::Io("temp dir", e))?;
-        let env = match Environment::new(&config.ostiary, store, dir.path()) {
-            Err(SuiteError::MemoryStoreUnsupported) => {
-                let reason = SuiteError::MemoryStoreUnsupported.to_string();
-                let _ = writeln!(progress, "store memory: SKIPPED: {reason}");
-                skipped.push(format!("memory: {reason}"));
-                continue;
-            }
-            other => other?,
-        };
+        let env = Environment::new(&config.ostiary, store, dir.path())?;
         let (target, mut server) = start_and_seed(config, &env).await?;
         for round in 1..=config.rounds.max(1) {
             let label = match round {
@@ -217,7 +201,6 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
         argon2id,
         rows,
         final_memory,
-        skipped,
     })
 }
 
@@ -242,20 +225,18 @@ async fn measure_baseline(
     Ok(out)
 }
 
-/// Seeds a client and users, starts the server, discovers it.
+/// Starts the server seeded with the client and the users, reads the client's credentials, discovers
+/// it.
 async fn start_and_seed(
     config: &SuiteConfig,
     env: &Environment,
 ) -> Result<(Arc<Target>, Server), SuiteError> {
-    // Seed first: the CLI migrates the database itself, and the server then starts on a ready one.
-    let (client_id, client_secret) = env.create_client(REDIRECT_URI, SCOPE)?;
     let users: Vec<UserCredentials> = (1..=config.users.max(1))
         .map(|i| UserCredentials::new(format!("load-user-{i}"), format!("load-test-password-{i}")))
         .collect();
-    for user in &users {
-        env.create_user(user)?;
-    }
-    let server = env.serve(Duration::from_secs(60)).await?;
+    let seed = env.write_seed(REDIRECT_URI, SCOPE, &users)?;
+    let server = env.serve(&seed, Duration::from_secs(60)).await?;
+    let (client_id, client_secret) = server.seeded_client()?;
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()

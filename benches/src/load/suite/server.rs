@@ -1,13 +1,14 @@
-//! Starting, seeding and stopping an `ostiary` server process for one store.
+//! Starting, seeding and stopping an `ostiary` server process for one store. Every store is seeded the
+//! same way, by `ostiary serve --seed FILE` (one process, which also is the only way to fill the
+//! in-memory store); the seeded client's credentials come back on the server's standard output.
 
 use std::fs::File;
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::SuiteError;
 use crate::load::UserCredentials;
@@ -20,7 +21,7 @@ pub enum Store {
     Sqlite,
     /// A PostgreSQL database, by URL (the harness's script starts a throwaway cluster).
     Postgres(String),
-    /// The in-memory store, if the binary supports one.
+    /// The in-memory store (`memory:`): nothing persisted, no database work.
     Memory,
 }
 
@@ -41,7 +42,10 @@ pub struct Server {
     child: Child,
     /// The issuer (`http://127.0.0.1:PORT`).
     pub issuer: String,
+    /// Standard error: the logs.
     log: PathBuf,
+    /// Standard output: the seeded clients, one JSON line each.
+    stdout: PathBuf,
 }
 
 /// The environment of every `ostiary` command for this store.
@@ -71,7 +75,7 @@ impl Environment {
         let database = match store {
             Store::Sqlite => format!("sqlite://{}", dir.join("ostiary.db").display()),
             Store::Postgres(url) => url.clone(),
-            Store::Memory => return Err(SuiteError::MemoryStoreUnsupported),
+            Store::Memory => "memory:".to_owned(),
         };
         let vars = vec![
             ("OSTIARY_ISSUER".to_owned(), issuer.clone()),
@@ -99,110 +103,60 @@ impl Environment {
         command
     }
 
-    /// Runs `ostiary ARGS`, feeding `stdin`; returns its standard output.
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, SuiteError> {
-        let what = args.iter().take(2).copied().collect::<Vec<_>>().join(" ");
-        let mut child = self
-            .command()
-            .args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| SuiteError::Io("spawn ostiary", e))?;
-        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(input.as_bytes())
-                .map_err(|e| SuiteError::Io("write stdin", e))?;
-        }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| SuiteError::Io("wait ostiary", e))?;
-        if !output.status.success() {
-            return Err(SuiteError::Command(
-                what,
-                String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            ));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    }
-
-    /// Registers the load-test client; returns `(client_id, client_secret)`.
-    pub fn create_client(
+    /// Writes the seed file of `ostiary serve --seed`: the load-test client and the users (with
+    /// `USERNAME@load.test` addresses). It holds the users' passwords: it lives in the run's
+    /// temporary directory.
+    pub fn write_seed(
         &self,
         redirect_uri: &str,
         scope: &str,
-    ) -> Result<(String, String), SuiteError> {
-        let out = self.run(
-            &[
-                "client",
-                "create",
-                "--name",
-                "Load test",
-                "--redirect-uri",
-                redirect_uri,
-                "--scope",
-                scope,
-                "--json",
-            ],
-            None,
-        )?;
-        let json: Value = serde_json::from_str(out.trim()).map_err(|_| {
-            SuiteError::Command("client create".to_owned(), "output is not JSON".to_owned())
-        })?;
-        let field = |name: &str| {
-            json.get(name)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    SuiteError::Command(
-                        "client create".to_owned(),
-                        format!("no {name} in its JSON"),
-                    )
+        users: &[UserCredentials],
+    ) -> Result<PathBuf, SuiteError> {
+        let users: Vec<Value> = users
+            .iter()
+            .map(|user| {
+                json!({
+                    "username": user.username,
+                    "email": format!("{}@load.test", user.username),
+                    "password": user.password(),
                 })
-        };
-        Ok((field("client_id")?, field("client_secret")?))
+            })
+            .collect();
+        let seed = json!({
+            "clients": [{
+                "client_name": "Load test",
+                "redirect_uris": [redirect_uri],
+                "scope": scope,
+            }],
+            "users": users,
+        });
+        let path = self.dir.join("seed.json");
+        std::fs::write(&path, seed.to_string()).map_err(|e| SuiteError::Io("write the seed", e))?;
+        Ok(path)
     }
 
-    /// Creates a user with a password (through standard input, never the command line).
-    pub fn create_user(&self, user: &UserCredentials) -> Result<(), SuiteError> {
-        let email = format!("{}@load.test", user.username);
-        self.run(
-            &[
-                "user",
-                "create",
-                &user.username,
-                "--email",
-                &email,
-                "--password-stdin",
-            ],
-            Some(&format!("{}\n", user.password())),
-        )
-        .map(drop)
-    }
-
-    /// Starts `ostiary serve` and waits until discovery answers 200 (at most `limit`).
-    pub async fn serve(&self, limit: Duration) -> Result<Server, SuiteError> {
+    /// Starts `ostiary serve --seed SEED` and waits until discovery answers 200 (at most `limit`).
+    /// The seeded client's credentials are then on the server's standard output
+    /// ([`Server::seeded_client`]): it prints them before it listens.
+    pub async fn serve(&self, seed: &Path, limit: Duration) -> Result<Server, SuiteError> {
         let log = self.dir.join("ostiary.log");
-        let file = File::create(&log).map_err(|e| SuiteError::Io("create log", e))?;
-        let err = file
-            .try_clone()
-            .map_err(|e| SuiteError::Io("create log", e))?;
+        let stdout = self.dir.join("ostiary.out");
+        let create = |path: &Path| File::create(path).map_err(|e| SuiteError::Io("create log", e));
         let child = self
             .command()
             .arg("serve")
+            .arg("--seed")
+            .arg(seed)
             .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(err)
+            .stdout(create(&stdout)?)
+            .stderr(create(&log)?)
             .spawn()
             .map_err(|e| SuiteError::Io("spawn ostiary serve", e))?;
         let mut server = Server {
             child,
             issuer: self.issuer.clone(),
             log,
+            stdout,
         };
         let url = format!("{}/.well-known/openid-configuration", self.issuer);
         let http = reqwest::Client::builder()
@@ -237,6 +191,13 @@ impl Server {
         self.child.id()
     }
 
+    /// The first client `ostiary serve --seed` printed: `(client_id, client_secret)`.
+    pub fn seeded_client(&self) -> Result<(String, String), SuiteError> {
+        let text = std::fs::read_to_string(&self.stdout)
+            .map_err(|e| SuiteError::Io("read the server's standard output", e))?;
+        first_client(&text)
+    }
+
     /// The last lines of its log.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -253,9 +214,83 @@ impl Server {
     }
 }
 
+/// The first client line of `ostiary serve --seed`'s standard output:
+/// `{"client_id": …, "client_secret": …, "client_name": …}`.
+fn first_client(stdout: &str) -> Result<(String, String), SuiteError> {
+    let missing = |what: &str| SuiteError::Command("serve --seed".to_owned(), what.to_owned());
+    let line = stdout
+        .lines()
+        .next()
+        .ok_or_else(|| missing("it printed no client"))?;
+    let json: Value =
+        serde_json::from_str(line).map_err(|_| missing("its client line is not JSON"))?;
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| missing(&format!("no {name} in its client line")))
+    };
+    Ok((field("client_id")?, field("client_secret")?))
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_holds_the_client_and_every_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let env = Environment::new(&exe, &Store::Memory, dir.path()).unwrap();
+        assert!(
+            env.vars
+                .contains(&("OSTIARY_DATABASE_URL".to_owned(), "memory:".to_owned()))
+        );
+        let users = [
+            UserCredentials::new("load-user-1", "load-test-password-1"),
+            UserCredentials::new("load-user-2", "load-test-password-2"),
+        ];
+        let path = env
+            .write_seed("http://127.0.0.1:9/callback", "openid email", &users)
+            .unwrap();
+        let seed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(
+            seed["clients"],
+            json!([{
+                "client_name": "Load test",
+                "redirect_uris": ["http://127.0.0.1:9/callback"],
+                "scope": "openid email",
+            }])
+        );
+        assert_eq!(
+            seed["users"][1],
+            json!({
+                "username": "load-user-2",
+                "email": "load-user-2@load.test",
+                "password": "load-test-password-2",
+            })
+        );
+        assert_eq!(seed["users"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_first_printed_client_is_read() {
+        let out = "{\"client_id\":\"a\",\"client_secret\":\"s\",\"client_name\":\"n\"}\n\
+                   {\"client_id\":\"b\",\"client_secret\":\"t\",\"client_name\":\"m\"}\n";
+        let (id, secret) = first_client(out).unwrap();
+        assert_eq!((id.as_str(), secret.as_str()), ("a", "s"));
+        for bad in ["", "not json\n", "{\"client_id\":\"a\"}\n"] {
+            assert!(
+                matches!(first_client(bad), Err(SuiteError::Command(..))),
+                "{bad:?}"
+            );
+        }
     }
 }
