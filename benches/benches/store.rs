@@ -1,6 +1,8 @@
 //! Benchmarks of the store's hot operations, one group per backend: consuming an authorization code
-//! (token endpoint, code grant), rotating a refresh token (token endpoint, refresh grant) and looking
-//! up an access token by digest (introspection and userinfo).
+//! and creating the token family (token endpoint, code grant), rotating a refresh token (token endpoint,
+//! refresh grant), and the point reads of the request paths: an access token by digest (introspection
+//! and userinfo), a refresh token by digest, a client by id (every client authentication), a user by id
+//! (userinfo, ID tokens) and a session by cookie (every authorization request).
 //!
 //! Every backend goes through the same [`bench_backend`], generic over [`Store`], so the numbers are
 //! comparable: add a backend by calling it with a fresh store of that backend. Inputs are minted and
@@ -19,10 +21,11 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ostiary_store::memory::MemoryStore;
+use ostiary_store::records::{PasswordHash, Profile, Session, User};
 use ostiary_store::{
-    AccessTokenRecord, AuthorizationCode, ClientId, ConsumeCode, Digest, DigestKeyMaterial,
-    DigestKeyring, FamilyId, RefreshTokenRecord, RotateOutcome, Rotation, ScopeSet, SecretKind,
-    SessionId, Store, Subject, TokenFamily, UserId,
+    AccessTokenRecord, AuthorizationCode, ClientId, ClientRegistration, ClientRegistry,
+    ConsumeCode, Digest, DigestKeyMaterial, DigestKeyring, FamilyId, RefreshTokenRecord,
+    RotateOutcome, Rotation, ScopeSet, SecretKind, SessionId, Store, Subject, TokenFamily, UserId,
 };
 use ostiary_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteStore};
 use tokio::runtime::Runtime;
@@ -30,6 +33,8 @@ use tokio::runtime::Runtime;
 const NOW: i64 = 1_767_225_600;
 /// Access tokens present in the store during the lookup bench.
 const LOOKUP_TOKENS: usize = 10_000;
+/// Outlives every purge of [`purge_all`], so the session written once stays for every sample.
+const SESSION_EXPIRES: i64 = NOW + 1000 * 86_400;
 
 /// What the benches need besides the store: a digest keyring to mint realistic digests, and the ids
 /// every record refers to.
@@ -38,19 +43,78 @@ struct Fixture {
     client: ClientId,
     user: UserId,
     session: SessionId,
+    cookie: Digest,
     scope: ScopeSet,
 }
 
 impl Fixture {
     fn new() -> Self {
         let key = DigestKeyMaterial::generate(1).unwrap();
+        let keyring = Arc::new(DigestKeyring::new([key], 1).unwrap());
+        let cookie = keyring.mint(SecretKind::SessionCookie).unwrap().1;
         Fixture {
-            keyring: Arc::new(DigestKeyring::new([key], 1).unwrap()),
+            keyring,
             client: ClientId::new_random(),
             user: UserId::new_random(),
             session: SessionId::new_random(),
+            cookie,
             scope: ScopeSet::parse("openid profile email").unwrap(),
         }
+    }
+
+    /// Writes what every token refers to and the point reads look up: the user, the session (families
+    /// are only created for a live one), and a registered client with typical metadata, returned.
+    async fn write_long_lived<S: Store>(&self, store: &S) -> ClientId {
+        let user = User {
+            id: self.user,
+            username: "ada".to_owned(),
+            email: Some("ada@example.com".to_owned()),
+            email_verified: true,
+            password_hash: PasswordHash::from_phc(
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo"
+                    .to_owned(),
+            ),
+            profile: Profile {
+                name: Some("Ada Lovelace".to_owned()),
+                given_name: Some("Ada".to_owned()),
+                family_name: Some("Lovelace".to_owned()),
+                locale: Some("en-GB".to_owned()),
+                ..Profile::default()
+            },
+            disabled: false,
+            created_at: NOW,
+            updated_at: NOW,
+        };
+        store.insert_user(&user).await.unwrap();
+        let session = Session {
+            id: self.session,
+            cookie_digest: self.cookie,
+            user_id: self.user,
+            auth_time: NOW - 60,
+            amr: vec!["pwd".to_owned()],
+            created_at: NOW - 60,
+            expires_at: SESSION_EXPIRES,
+            clients: vec![self.client],
+        };
+        store.insert_session(&session).await.unwrap();
+        let registration = ClientRegistration {
+            client_name: "Acme Books".to_owned(),
+            client_uri: Some("https://acme.example/".to_owned()),
+            logo_uri: Some("https://acme.example/logo.png".to_owned()),
+            policy_uri: Some("https://acme.example/privacy".to_owned()),
+            contacts: vec!["dev@acme.example".to_owned()],
+            initiate_login_uri: Some("https://acme.example/connect".to_owned()),
+            redirect_uris: vec![
+                "https://acme.example/callback".to_owned(),
+                "https://staging.acme.example/callback".to_owned(),
+            ],
+            post_logout_redirect_uris: vec!["https://acme.example/signed-out".to_owned()],
+            backchannel_logout_uri: Some("https://acme.example/backchannel-logout".to_owned()),
+            scope: "openid profile email offline_access".to_owned(),
+            ..ClientRegistration::default()
+        };
+        let registry = ClientRegistry::new(store.clone(), self.keyring.clone());
+        registry.register(&registration, NOW).await.unwrap().0.id
     }
 
     fn digest(&self, kind: SecretKind) -> Digest {
@@ -157,6 +221,7 @@ fn purge_all<S: Store>(rt: &Runtime, store: &S) {
 /// lives on. Inputs are written before each sample and purged after it, untimed.
 fn bench_backend<S: Store>(c: &mut Criterion, name: &str, rt: &Runtime, store: S) {
     let fixture = Fixture::new();
+    let client = rt.block_on(fixture.write_long_lived(&store));
     let mut group = c.benchmark_group(format!("store/{name}"));
 
     group.bench_function("consume_code", |b| {
@@ -195,6 +260,27 @@ fn bench_backend<S: Store>(c: &mut Criterion, name: &str, rt: &Runtime, store: S
         });
     });
 
+    group.bench_function("create_family", |b| {
+        b.iter_custom(|iters| {
+            let families: Vec<_> = (0..iters)
+                .map(|_| {
+                    let family = fixture.family();
+                    let access = fixture.access(family.id);
+                    let refresh = fixture.refresh(family.id);
+                    (family, access, refresh)
+                })
+                .collect();
+            let start = Instant::now();
+            for (family, access, refresh) in &families {
+                rt.block_on(store.create_family(family, Some(access), Some(refresh), None))
+                    .unwrap();
+            }
+            let elapsed = start.elapsed();
+            purge_all(rt, &store);
+            elapsed
+        });
+    });
+
     let family = fixture.family();
     rt.block_on(store.create_family(&family, None, None, None))
         .unwrap();
@@ -211,6 +297,34 @@ fn bench_backend<S: Store>(c: &mut Criterion, name: &str, rt: &Runtime, store: S
             next = (next + 1) % digests.len();
             let grant = rt.block_on(store.get_access_token(black_box(digests[next])));
             assert!(grant.unwrap().is_some());
+        });
+    });
+    let refresh_family = fixture.family();
+    let refresh = fixture.refresh(refresh_family.id);
+    rt.block_on(store.create_family(&refresh_family, None, Some(&refresh), None))
+        .unwrap();
+    group.bench_function("get_refresh_token", |b| {
+        b.iter(|| {
+            let grant = rt.block_on(store.get_refresh_token(black_box(refresh.digest)));
+            assert!(grant.unwrap().is_some());
+        });
+    });
+    group.bench_function("get_client", |b| {
+        b.iter(|| {
+            let found = rt.block_on(store.get_client(black_box(client)));
+            assert!(found.unwrap().is_some());
+        });
+    });
+    group.bench_function("get_user", |b| {
+        b.iter(|| {
+            let found = rt.block_on(store.get_user(black_box(fixture.user)));
+            assert!(found.unwrap().is_some());
+        });
+    });
+    group.bench_function("get_session_by_cookie", |b| {
+        b.iter(|| {
+            let found = rt.block_on(store.get_session_by_cookie(black_box(fixture.cookie), NOW));
+            assert!(found.unwrap().is_some());
         });
     });
     group.finish();
