@@ -1,7 +1,7 @@
 //! Reading records out of rows, written once for both backends.
 //!
 //! [`Cols`] is the small typed accessor both row types implement (ids are TEXT on SQLite and UUID on
-//! PostgreSQL; everything else decodes alike). Every failure names the column as
+//! PostgreSQL; everything else decodes alike; the SQLite implementation is in `sqlite::row`). Every failure names the column as
 //! [`StoreError::Corrupt`], so a damaged row is reported precisely and never panics.
 
 use ostiary_store::records::*;
@@ -11,7 +11,6 @@ use ostiary_store::{
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -62,20 +61,6 @@ macro_rules! common_cols {
     };
 }
 
-impl Cols for SqliteRow {
-    common_cols!();
-
-    fn uuid(&self, col: &'static str) -> StoreResult<Uuid> {
-        let text: &str = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
-        parse_uuid(text, col)
-    }
-
-    fn opt_uuid(&self, col: &'static str) -> StoreResult<Option<Uuid>> {
-        let text: Option<&str> = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
-        text.map(|t| parse_uuid(t, col)).transpose()
-    }
-}
-
 impl Cols for PgRow {
     common_cols!();
 
@@ -89,7 +74,7 @@ impl Cols for PgRow {
 }
 
 /// SQLite ids are stored in the one hyphenated form that the id types accept.
-fn parse_uuid(text: &str, col: &'static str) -> StoreResult<Uuid> {
+pub(crate) fn parse_uuid(text: &str, col: &'static str) -> StoreResult<Uuid> {
     if text.len() != 36 {
         return Err(StoreError::Corrupt(col));
     }
@@ -184,46 +169,61 @@ pub(crate) fn membership(r: &impl Cols) -> StoreResult<Membership> {
 /// A session from the rows of `sessions LEFT JOIN session_clients` ordered by `seq`: one row per client,
 /// or one row with a null client.
 pub(crate) fn session<R: Cols>(rows: &[R]) -> StoreResult<Option<Session>> {
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let mut clients = Vec::with_capacity(rows.len());
+    let mut out = SessionRows::default();
     for row in rows {
-        if let Some(id) = row.opt_uuid("client_id")? {
-            clients.push(ClientId::from_uuid(id));
-        }
+        out.push(row)?;
     }
-    Ok(Some(Session {
-        id: SessionId::from_uuid(first.uuid("id")?),
-        cookie_digest: first.digest("cookie_digest")?,
-        user_id: UserId::from_uuid(first.uuid("user_id")?),
-        auth_time: first.i64("auth_time")?,
-        amr: amr(first, "amr")?,
-        created_at: first.i64("created_at")?,
-        expires_at: first.i64("expires_at")?,
-        clients,
-    }))
+    Ok(out.finish().into_iter().next())
 }
 
 /// Groups rows of several sessions (ordered by session, then `seq`) into sessions.
 pub(crate) fn sessions<R: Cols>(rows: &[R]) -> StoreResult<Vec<Session>> {
-    let mut out: Vec<Session> = Vec::new();
-    let mut start = 0;
-    while start < rows.len() {
-        let id = rows.get(start).map(|r| r.uuid("id")).transpose()?;
-        let mut end = start + 1;
-        while let Some(row) = rows.get(end) {
-            if Some(row.uuid("id")?) != id {
-                break;
-            }
-            end += 1;
-        }
-        if let Some(session) = session(rows.get(start..end).unwrap_or_default())? {
-            out.push(session);
-        }
-        start = end;
+    let mut out = SessionRows::default();
+    for row in rows {
+        out.push(row)?;
     }
-    Ok(out)
+    Ok(out.finish())
+}
+
+/// Sessions built row by row from `sessions LEFT JOIN session_clients` (ordered by session, then
+/// `seq`), so a backend that streams its rows need not collect them first.
+#[derive(Debug, Default)]
+pub(crate) struct SessionRows {
+    sessions: Vec<Session>,
+}
+
+impl SessionRows {
+    /// Takes the next row: a new session when its id differs from the previous row's, and its client.
+    pub(crate) fn push(&mut self, row: &impl Cols) -> StoreResult<()> {
+        let id = SessionId::from_uuid(row.uuid("id")?);
+        let session = match self.sessions.last_mut() {
+            Some(last) if last.id == id => last,
+            _ => {
+                self.sessions.push(Session {
+                    id,
+                    cookie_digest: row.digest("cookie_digest")?,
+                    user_id: UserId::from_uuid(row.uuid("user_id")?),
+                    auth_time: row.i64("auth_time")?,
+                    amr: amr(row, "amr")?,
+                    created_at: row.i64("created_at")?,
+                    expires_at: row.i64("expires_at")?,
+                    clients: Vec::new(),
+                });
+                self.sessions
+                    .last_mut()
+                    .ok_or(StoreError::Corrupt("sessions"))?
+            }
+        };
+        if let Some(client) = row.opt_uuid("client_id")? {
+            session.clients.push(ClientId::from_uuid(client));
+        }
+        Ok(())
+    }
+
+    /// The sessions, in row order.
+    pub(crate) fn finish(self) -> Vec<Session> {
+        self.sessions
+    }
 }
 
 pub(crate) fn code(r: &impl Cols) -> StoreResult<AuthorizationCode> {

@@ -1,6 +1,8 @@
-//! Errors: opening a store ([`OpenError`]) and the mapping of `sqlx` errors to [`StoreError`].
+//! Errors: opening a store ([`OpenError`]) and the mapping of `sqlx` (PostgreSQL) and `rusqlite`
+//! (SQLite) errors to [`StoreError`].
 
 use ostiary_store::StoreError;
+use rusqlite::ffi;
 use sqlx::error::{DatabaseError, ErrorKind};
 
 /// Why a store could not be opened, connected or migrated.
@@ -15,13 +17,13 @@ pub enum OpenError {
     InvalidOptions(&'static str),
     /// The connection URL could not be parsed.
     #[error("invalid database URL")]
-    InvalidUrl(#[source] sqlx::Error),
+    InvalidUrl(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The database could not be opened or reached.
     #[error("could not connect to the database")]
-    Connect(#[source] sqlx::Error),
+    Connect(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Applying the migrations failed (or the database has migrations this build does not know).
     #[error("could not apply the database migrations")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Unique and foreign-key constraints, by their PostgreSQL name and the column list SQLite reports
@@ -59,7 +61,7 @@ const CONSTRAINTS: &[(&str, &str)] = &[
     ("digest_keys_one_current", "digest_keys.current"),
 ];
 
-/// Maps a `sqlx` error to a [`StoreError`]: unique and foreign-key violations become
+/// Maps a `sqlx` (PostgreSQL) error to a [`StoreError`]: unique and foreign-key violations become
 /// [`StoreError::Conflict`] naming the constraint (never the value), decoding failures
 /// [`StoreError::Corrupt`], anything else [`StoreError::Backend`].
 pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
@@ -91,9 +93,38 @@ pub(crate) fn is_violation(error: &sqlx::Error, constraint: &str) -> bool {
     }
 }
 
-/// Whether `error` is a foreign-key violation (SQLite does not name the constraint).
+/// Whether `error` is a foreign-key violation (PostgreSQL).
 pub(crate) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation)
+}
+
+/// The [`StoreError::Conflict`] reason of a SQLite foreign-key violation: SQLite does not name the
+/// constraint ("FOREIGN KEY constraint failed").
+pub(crate) const SQLITE_FOREIGN_KEY: &str = "foreign key";
+
+/// Maps a `rusqlite` (SQLite) error to a [`StoreError`], exactly as [`store_error`] maps PostgreSQL's:
+/// unique and primary-key violations are [`StoreError::Conflict`] naming the constraint (read from
+/// SQLite's message, which names the columns, never the value), a foreign-key violation is
+/// `Conflict("foreign key")` ([`SQLITE_FOREIGN_KEY`]), a value of the wrong type
+/// [`StoreError::Corrupt`], anything else [`StoreError::Backend`].
+pub(crate) fn sqlite_error(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, message) => match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                StoreError::Conflict(constraint_from_message(
+                    message.as_deref().unwrap_or_default(),
+                    "unique",
+                ))
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::Conflict(SQLITE_FOREIGN_KEY),
+            _ => StoreError::backend(error),
+        },
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt("row"),
+        _ => StoreError::backend(error),
+    }
 }
 
 fn constraint_name(db: &dyn DatabaseError, fallback: &'static str) -> &'static str {

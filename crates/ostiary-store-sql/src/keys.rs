@@ -32,16 +32,36 @@ pub(crate) const INSERT_DIGEST_KEY: &str =
 /// The version and keys from the rows of [`LOAD_SIGNING_KEYS`] (one row with null key columns when the
 /// set is empty).
 pub(crate) fn signing_key_set<R: Cols>(rows: &[R]) -> StoreResult<(u64, Vec<SigningKeyRecord>)> {
-    let Some(first) = rows.first() else {
-        return Ok((0, Vec::new()));
-    };
-    let version =
-        u64::try_from(first.i64("version")?).map_err(|_| StoreError::Corrupt("version"))?;
-    let mut keys = Vec::with_capacity(rows.len());
+    let mut set = SigningKeyRows::default();
     for row in rows {
-        if row.opt_text("kid")?.is_some() {
-            keys.push(decode::signing_key(row)?);
-        }
+        set.push(row)?;
     }
-    Ok((version, keys))
+    Ok(set.finish())
+}
+
+/// The signing-key set built row by row from [`LOAD_SIGNING_KEYS`], for backends that stream rows.
+#[derive(Debug, Default)]
+pub(crate) struct SigningKeyRows {
+    version: Option<u64>,
+    keys: Vec<SigningKeyRecord>,
+}
+
+impl SigningKeyRows {
+    /// Takes the next row: the version from the first, a key from every row that has one.
+    pub(crate) fn push(&mut self, row: &impl Cols) -> StoreResult<()> {
+        if self.version.is_none() {
+            let version =
+                u64::try_from(row.i64("version")?).map_err(|_| StoreError::Corrupt("version"))?;
+            self.version = Some(version);
+        }
+        if row.opt_text("kid")?.is_some() {
+            self.keys.push(decode::signing_key(row)?);
+        }
+        Ok(())
+    }
+
+    /// The version (0 when there was no row) and the keys in order.
+    pub(crate) fn finish(self) -> (u64, Vec<SigningKeyRecord>) {
+        (self.version.unwrap_or(0), self.keys)
+    }
 }

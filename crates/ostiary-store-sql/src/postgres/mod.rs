@@ -112,7 +112,7 @@ impl PostgresStore {
             ));
         }
         let connect = PgConnectOptions::from_str(url)
-            .map_err(OpenError::InvalidUrl)?
+            .map_err(|e| OpenError::InvalidUrl(Box::new(e)))?
             .application_name("ostiary")
             .statement_cache_capacity(STATEMENT_CACHE);
         let pool = PgPoolOptions::new()
@@ -121,7 +121,7 @@ impl PostgresStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await
-            .map_err(OpenError::Connect)?;
+            .map_err(|e| OpenError::Connect(Box::new(e)))?;
         let store = Self { pool };
         if options.migrate {
             store.migrate().await?;
@@ -137,7 +137,10 @@ impl PostgresStore {
     /// to run from several instances at once (an advisory lock serializes them). This is what
     /// `ostiary migrate` runs.
     pub async fn migrate(&self) -> Result<(), OpenError> {
-        MIGRATOR.run(&self.pool).await.map_err(OpenError::Migrate)
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| OpenError::Migrate(Box::new(e)))
     }
 
     /// Closes every connection, waiting for operations in flight. Later operations fail.

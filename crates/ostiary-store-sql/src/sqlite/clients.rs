@@ -5,9 +5,10 @@ use ostiary_store::{
     ClientFilter, ClientId, ClientStore, ConsentStore, Digest, StoreError, StoreResult, UserId,
 };
 
-use super::{SqliteStore, paged};
+use super::SqliteStore;
+use super::conn::transaction;
+use super::sql::{execute, id, paged, query_all, query_opt};
 use crate::columns::*;
-use crate::error::store_error;
 use crate::{decode, encode};
 
 const CLIENTS_ALL: &str = concat!(
@@ -33,116 +34,123 @@ const CLIENTS_CATALOGUE_AFTER: &str = concat!(
 
 impl ClientStore for SqliteStore {
     async fn insert_client(&self, client: &Client) -> StoreResult<()> {
-        let m = &client.metadata;
-        sqlx::query(
-            "INSERT INTO clients (id, metadata, initiate_login_uri, backchannel_logout_uri, secret_digest, \
-             created_at, updated_at, secret_rotated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(client.id.as_uuid().hyphenated())
-        .bind(encode::metadata(m)?)
-        .bind(m.initiate_login_uri.as_deref())
-        .bind(m.backchannel_logout_uri.as_ref().map(|u| u.as_str()))
-        .bind(client.secret_digest.as_bytes().as_slice())
-        .bind(client.created_at)
-        .bind(client.updated_at)
-        .bind(client.secret_rotated_at)
-        .execute(&self.writer)
+        let client = client.clone();
+        let metadata = encode::metadata(&client.metadata)?;
+        self.write(move |conn| {
+            let m = &client.metadata;
+            execute(
+                conn,
+                "INSERT INTO clients (id, metadata, initiate_login_uri, backchannel_logout_uri, \
+                 secret_digest, created_at, updated_at, secret_rotated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                rusqlite::params![
+                    id(client.id.as_uuid()),
+                    metadata,
+                    m.initiate_login_uri.as_deref(),
+                    m.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
+                    client.secret_digest.as_bytes().as_slice(),
+                    client.created_at,
+                    client.updated_at,
+                    client.secret_rotated_at,
+                ],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(store_error)?;
-        Ok(())
     }
 
-    async fn get_client(&self, id: ClientId) -> StoreResult<Option<Client>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            client_cols!(),
-            " FROM clients WHERE id = $1"
-        ))
-        .bind(id.as_uuid().hyphenated())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_error)?
-        .map(|r| decode::client(&r))
-        .transpose()
+    async fn get_client(&self, client: ClientId) -> StoreResult<Option<Client>> {
+        self.read(|conn| {
+            query_opt(
+                conn,
+                concat!("SELECT ", client_cols!(), " FROM clients WHERE id = $1"),
+                rusqlite::params![id(client.as_uuid())],
+                |r| decode::client(r),
+            )
+        })
     }
 
     async fn update_client_metadata(
         &self,
-        id: ClientId,
+        client: ClientId,
         metadata: &ClientMetadata,
         now: UnixTime,
     ) -> StoreResult<Option<Client>> {
-        sqlx::query(concat!(
-            "UPDATE clients SET metadata = $2, initiate_login_uri = $3, backchannel_logout_uri = $4, \
-             updated_at = $5 WHERE id = $1 RETURNING ",
-            client_cols!()
-        ))
-        .bind(id.as_uuid().hyphenated())
-        .bind(encode::metadata(metadata)?)
-        .bind(metadata.initiate_login_uri.as_deref())
-        .bind(metadata.backchannel_logout_uri.as_ref().map(|u| u.as_str()))
-        .bind(now)
-        .fetch_optional(&self.writer)
+        let json = encode::metadata(metadata)?;
+        let initiate_login_uri = metadata.initiate_login_uri.clone();
+        let backchannel_logout_uri = metadata
+            .backchannel_logout_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned());
+        self.write(move |conn| {
+            query_opt(
+                conn,
+                concat!(
+                    "UPDATE clients SET metadata = $2, initiate_login_uri = $3, \
+                     backchannel_logout_uri = $4, updated_at = $5 WHERE id = $1 RETURNING ",
+                    client_cols!()
+                ),
+                rusqlite::params![
+                    id(client.as_uuid()),
+                    json,
+                    initiate_login_uri,
+                    backchannel_logout_uri,
+                    now
+                ],
+                |r| decode::client(r),
+            )
+        })
         .await
-        .map_err(store_error)?
-        .map(|r| decode::client(&r))
-        .transpose()
     }
 
     async fn set_client_secret(
         &self,
-        id: ClientId,
+        client: ClientId,
         secret_digest: Digest,
         now: UnixTime,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE clients SET secret_digest = $2, secret_rotated_at = $3 WHERE id = $1",
-        )
-        .bind(id.as_uuid().hyphenated())
-        .bind(secret_digest.as_bytes().as_slice())
-        .bind(now)
-        .execute(&self.writer)
+        self.write(move |conn| {
+            let changed = execute(
+                conn,
+                "UPDATE clients SET secret_digest = $2, secret_rotated_at = $3 WHERE id = $1",
+                rusqlite::params![
+                    id(client.as_uuid()),
+                    secret_digest.as_bytes().as_slice(),
+                    now
+                ],
+            )?;
+            Ok(changed > 0)
+        })
         .await
-        .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
     }
 
-    async fn delete_client(&self, id: ClientId, now: UnixTime) -> StoreResult<bool> {
-        let id = id.as_uuid().hyphenated();
-        let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        if deleted.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for statement in [
-            "DELETE FROM codes WHERE client_id = $1",
-            "DELETE FROM consents WHERE client_id = $1",
-            "DELETE FROM logout_outbox WHERE client_id = $1 AND outcome = 'pending'",
-        ] {
-            sqlx::query(statement)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        for statement in [
-            "UPDATE token_families SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL",
-            "UPDATE org_authorizations SET state = 'revoked', revoked_by_type = 'system', \
-             revoked_by_id = NULL, revoked_at = $2 WHERE client_id = $1 AND state IN ('pending', 'active')",
-        ] {
-            sqlx::query(statement)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(true)
+    async fn delete_client(&self, client: ClientId, now: UnixTime) -> StoreResult<bool> {
+        self.write(move |conn| {
+            transaction(conn, |conn| {
+                let client = id(client.as_uuid());
+                if execute(conn, "DELETE FROM clients WHERE id = $1", &[&client])? == 0 {
+                    return Ok(false);
+                }
+                for statement in [
+                    "DELETE FROM codes WHERE client_id = $1",
+                    "DELETE FROM consents WHERE client_id = $1",
+                    "DELETE FROM logout_outbox WHERE client_id = $1 AND outcome = 'pending'",
+                ] {
+                    execute(conn, statement, &[&client])?;
+                }
+                for statement in [
+                    "UPDATE token_families SET revoked_at = $2 \
+                     WHERE client_id = $1 AND revoked_at IS NULL",
+                    "UPDATE org_authorizations SET state = 'revoked', revoked_by_type = 'system', \
+                     revoked_by_id = NULL, revoked_at = $2 \
+                     WHERE client_id = $1 AND state IN ('pending', 'active')",
+                ] {
+                    execute(conn, statement, &[&client, &now])?;
+                }
+                Ok(true)
+            })
+        })
+        .await
     }
 
     async fn list_clients(
@@ -162,72 +170,83 @@ impl ClientStore for SqliteStore {
             (true, false) => CLIENTS_CATALOGUE,
             (true, true) => CLIENTS_CATALOGUE_AFTER,
         };
-        paged(sql, limit, after.map(|a| a.as_uuid().hyphenated()))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(decode::client)
-            .collect()
+        self.read(|conn| {
+            paged(
+                conn,
+                sql,
+                limit,
+                after.as_ref().map(ClientId::as_uuid),
+                |r| decode::client(r),
+            )
+        })
     }
 }
 
 impl ConsentStore for SqliteStore {
     async fn get_consent(&self, user: UserId, client: ClientId) -> StoreResult<Option<Consent>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            consent_cols!(),
-            " FROM consents WHERE user_id = $1 AND client_id = $2"
-        ))
-        .bind(user.as_uuid().hyphenated())
-        .bind(client.as_uuid().hyphenated())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_error)?
-        .map(|r| decode::consent(&r))
-        .transpose()
+        self.read(|conn| {
+            query_opt(
+                conn,
+                concat!(
+                    "SELECT ",
+                    consent_cols!(),
+                    " FROM consents WHERE user_id = $1 AND client_id = $2"
+                ),
+                rusqlite::params![id(user.as_uuid()), id(client.as_uuid())],
+                |r| decode::consent(r),
+            )
+        })
     }
 
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
-        sqlx::query(concat!(
-            "INSERT INTO consents (",
-            consent_cols!(),
-            ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id) DO UPDATE SET \
-             scope = excluded.scope, granted_at = excluded.granted_at, updated_at = excluded.updated_at"
-        ))
-        .bind(consent.user_id.as_uuid().hyphenated())
-        .bind(consent.client_id.as_uuid().hyphenated())
-        .bind(consent.scope.to_string())
-        .bind(consent.granted_at)
-        .bind(consent.updated_at)
-        .execute(&self.writer)
+        let consent = consent.clone();
+        self.write(move |conn| {
+            execute(
+                conn,
+                concat!(
+                    "INSERT INTO consents (",
+                    consent_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id) DO UPDATE SET \
+                     scope = excluded.scope, granted_at = excluded.granted_at, \
+                     updated_at = excluded.updated_at"
+                ),
+                rusqlite::params![
+                    id(consent.user_id.as_uuid()),
+                    id(consent.client_id.as_uuid()),
+                    consent.scope.to_string(),
+                    consent.granted_at,
+                    consent.updated_at
+                ],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(store_error)?;
-        Ok(())
     }
 
     async fn delete_consent(&self, user: UserId, client: ClientId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
-            .bind(user.as_uuid().hyphenated())
-            .bind(client.as_uuid().hyphenated())
-            .execute(&self.writer)
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
+        self.write(move |conn| {
+            let changed = execute(
+                conn,
+                "DELETE FROM consents WHERE user_id = $1 AND client_id = $2",
+                rusqlite::params![id(user.as_uuid()), id(client.as_uuid())],
+            )?;
+            Ok(changed > 0)
+        })
+        .await
     }
 
     async fn list_consents_of_user(&self, user: UserId) -> StoreResult<Vec<Consent>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            consent_cols!(),
-            " FROM consents WHERE user_id = $1 ORDER BY client_id"
-        ))
-        .bind(user.as_uuid().hyphenated())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(store_error)?
-        .iter()
-        .map(decode::consent)
-        .collect()
+        self.read(|conn| {
+            query_all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    consent_cols!(),
+                    " FROM consents WHERE user_id = $1 ORDER BY client_id"
+                ),
+                rusqlite::params![id(user.as_uuid())],
+                |r| decode::consent(r),
+            )
+        })
     }
 }

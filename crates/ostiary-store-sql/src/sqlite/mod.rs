@@ -1,34 +1,32 @@
-//! The SQLite backend: one database file in WAL mode, one writer connection, a pool of read-only readers.
+//! The SQLite backend: one database file in WAL mode, one writer connection and a few read-only readers,
+//! used in-process on the calling thread (see the crate docs for the execution model and its numbers).
 
 use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ostiary_store::StoreResult;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, Transaction};
+use ostiary_store::{StoreError, StoreResult};
+use rusqlite::Connection;
 
 use crate::OpenError;
-use crate::error::store_error;
 
+mod checkpoint;
 mod clients;
 mod codes;
+mod conn;
 mod keys;
+mod migrate;
 mod orgauth;
 mod purge;
+mod row;
 mod sessions;
+mod sql;
 mod tokens;
 mod users;
 
-/// Prepared statements kept per connection: more than the store has, so none is ever re-prepared.
-const STATEMENT_CACHE: usize = 256;
-
-/// The SQLite migrations, embedded at compile time from `migrations/sqlite`.
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+use checkpoint::Checkpointer;
+use conn::{Pool, Settings};
 
 /// How hard SQLite pushes each commit to stable storage (`PRAGMA synchronous`).
 ///
@@ -43,7 +41,8 @@ pub enum Synchronous {
     #[default]
     Normal,
     /// `FULL`: the WAL is synced at every commit, so an acknowledged commit survives power loss too, at the
-    /// cost of one `fsync` per write transaction.
+    /// cost of one `fsync` per write transaction. Writes then run on Tokio's blocking threads (an
+    /// `fsync` takes milliseconds), not on the calling task's thread.
     Full,
 }
 
@@ -55,11 +54,14 @@ pub struct SqliteOptions {
     pub path: PathBuf,
     /// Durability of commits; see [`Synchronous`].
     pub synchronous: Synchronous,
-    /// How many read-only connections serve reads. `0` sends reads to the writer connection too.
+    /// How many read-only connections serve reads. `0` sends reads to the writer connection too. More
+    /// than the threads that call the store at once buys nothing: a read holds its connection for
+    /// microseconds.
     pub readers: usize,
     /// How long a statement waits for a lock held by another process (the CLI, a backup) before failing.
     pub busy_timeout: Duration,
-    /// How long an operation waits for a free connection before failing.
+    /// Kept for compatibility and ignored: operations wait for a connection only while another thread
+    /// runs a statement on it (microseconds), or for another process's lock ([`Self::busy_timeout`]).
     pub acquire_timeout: Duration,
     /// Whether [`SqliteStore::open`] applies pending migrations (the default). When `false`, call
     /// [`SqliteStore::migrate`] yourself.
@@ -113,20 +115,28 @@ impl SqliteOptions {
 
 /// The SQLite store. Cheap to clone: clones share the connections.
 ///
-/// Every write runs on the single writer connection (single statements, or `BEGIN IMMEDIATE`
-/// transactions), so writes are serialized and each atomic operation of the store traits is one
-/// transaction; reads run on read-only connections that WAL lets proceed beside the writer.
+/// Statements run on the calling thread: reads on one of the read-only connections, writes on the single
+/// writer connection (single statements, or `BEGIN IMMEDIATE` transactions), so writes are serialized
+/// and each atomic operation of the store traits is one statement or one transaction. WAL lets the
+/// readers proceed beside the writer, each seeing the last committed state.
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// Run writes on Tokio's blocking threads ([`Synchronous::Full`]: every commit waits for `fsync`).
+    offload_writes: bool,
+    /// `None` for an in-memory store, and once closed.
+    checkpointer: Mutex<Option<Checkpointer>>,
 }
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("readers", &self.reader.size())
-            .field("closed", &self.writer.is_closed())
+            .field("readers", &self.inner.pool.readers())
+            .field("closed", &self.inner.pool.is_closed())
             .finish()
     }
 }
@@ -135,35 +145,26 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file, switches it to WAL, and applies pending migrations
     /// unless [`SqliteOptions::migrate`] is off.
     pub async fn open(options: SqliteOptions) -> Result<Self, OpenError> {
-        let base = SqliteConnectOptions::new()
-            .filename(&options.path)
-            .foreign_keys(true)
-            .busy_timeout(options.busy_timeout)
-            .statement_cache_capacity(STATEMENT_CACHE);
-        let writer_options = base
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match options.synchronous {
-                Synchronous::Normal => SqliteSynchronous::Normal,
-                Synchronous::Full => SqliteSynchronous::Full,
-            });
-        let writer = pinned_pool(1, options.acquire_timeout)
-            .connect_with(writer_options)
-            .await
-            .map_err(OpenError::Connect)?;
-        let store = if options.readers == 0 {
-            Self {
-                reader: writer.clone(),
-                writer,
-            }
-        } else {
-            let readers = u32::try_from(options.readers).unwrap_or(u32::MAX);
-            let reader = SqlitePoolOptions::new()
-                .max_connections(readers)
-                .acquire_timeout(options.acquire_timeout)
-                .connect_lazy_with(base.read_only(true));
-            Self { writer, reader }
+        let settings = Settings {
+            busy_timeout: options.busy_timeout,
+            synchronous: options.synchronous,
+        };
+        let connect = |e: rusqlite::Error| OpenError::Connect(Box::new(e));
+        let writer = Arc::new(Mutex::new(Some(
+            conn::open_writer(&options.path, &settings).map_err(connect)?,
+        )));
+        let readers = (0..options.readers)
+            .map(|_| conn::open_reader(&options.path, &settings))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(connect)?;
+        let checkpointer = Checkpointer::start(&options.path, &settings, writer.clone())
+            .map_err(|e| OpenError::Connect(Box::new(e)))?;
+        let store = Self {
+            inner: Arc::new(Inner {
+                pool: Pool::new(writer, readers),
+                offload_writes: options.synchronous == Synchronous::Full,
+                checkpointer: Mutex::new(Some(checkpointer)),
+            }),
         };
         if options.migrate {
             store.migrate().await?;
@@ -175,62 +176,67 @@ impl SqliteStore {
     /// A private in-memory database on one connection (reads and writes alike), for tests and examples.
     /// Migrations are applied. Everything is lost when the store (every clone) is dropped.
     pub async fn open_in_memory() -> Result<Self, OpenError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")
-            .map_err(OpenError::InvalidUrl)?
-            .foreign_keys(true);
-        let writer = pinned_pool(1, Duration::from_secs(30))
-            .connect_with(options)
-            .await
-            .map_err(OpenError::Connect)?;
+        let conn = conn::open_memory().map_err(|e| OpenError::Connect(Box::new(e)))?;
         let store = Self {
-            reader: writer.clone(),
-            writer,
+            inner: Arc::new(Inner {
+                pool: Pool::new(Arc::new(Mutex::new(Some(conn))), Vec::new()),
+                offload_writes: false,
+                checkpointer: Mutex::new(None),
+            }),
         };
         store.migrate().await?;
         Ok(store)
     }
 
-    /// Applies the migrations this build embeds that the database has not seen yet. Idempotent.
+    /// Applies the migrations this build embeds that the database has not seen yet, recording them in
+    /// `schema_migrations`. Idempotent; refuses a database migrated by a newer build.
     pub async fn migrate(&self) -> Result<(), OpenError> {
-        MIGRATOR.run(&self.writer).await.map_err(OpenError::Migrate)
+        let mut result = Ok(());
+        let ran = self.inner.pool.write(|conn| {
+            result = migrate::migrate(conn);
+            Ok(())
+        });
+        ran.map_err(|e| OpenError::Migrate(Box::new(e)))?;
+        result
     }
 
-    /// Closes every connection, waiting for operations in flight. Later operations fail.
+    /// Closes every connection, waiting for operations in flight, and stops the checkpoint thread. Later
+    /// operations fail.
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        let checkpointer = self
+            .inner
+            .checkpointer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.stop();
+        }
+        self.inner.pool.close();
     }
 
-    /// A write transaction on the writer connection. `BEGIN IMMEDIATE` takes the write lock at once, so
-    /// another process writing the same file makes it wait (busy timeout) instead of failing mid-way.
-    async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_error)
+    /// Runs `f` on a read-only connection, on the calling thread.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.inner.pool.read(f)
     }
-}
 
-/// A pool of `size` connections that are never closed for idleness or age (the writer must stay one
-/// connection, and an in-memory database lives only as long as its connection).
-fn pinned_pool(size: u32, acquire_timeout: Duration) -> SqlitePoolOptions {
-    SqlitePoolOptions::new()
-        .max_connections(size)
-        .min_connections(size)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .acquire_timeout(acquire_timeout)
-}
-
-/// A listing query: `$1` is the `LIMIT`, and `$2`, bound only when present, the key it filters on.
-fn paged(
-    sql: &'static str,
-    limit: usize,
-    key: Option<uuid::fmt::Hyphenated>,
-) -> sqlx::query::Query<'static, Sqlite, <Sqlite as sqlx::Database>::Arguments> {
-    let query = sqlx::query(sql).bind(crate::encode::limit(limit));
-    match key {
-        Some(key) => query.bind(key),
-        None => query,
+    /// Runs `f` on the writer connection: on the calling thread, or with [`Synchronous::Full`] on one of
+    /// Tokio's blocking threads (when called inside a Tokio runtime), since every commit then waits for
+    /// the disk. `f` runs single statements or one [`conn::transaction`].
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        if self.inner.offload_writes
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let inner = self.inner.clone();
+            return runtime
+                .spawn_blocking(move || inner.pool.write(f))
+                .await
+                .map_err(StoreError::backend)?;
+        }
+        self.inner.pool.write(f)
     }
 }

@@ -4,8 +4,8 @@ use ostiary_store::records::UnixTime;
 use ostiary_store::{Maintenance, PurgeReport, StoreResult};
 
 use super::SqliteStore;
+use super::sql::execute;
 use crate::encode;
-use crate::error::store_error;
 
 impl Maintenance for SqliteStore {
     async fn purge_expired(
@@ -87,12 +87,8 @@ impl Maintenance for SqliteStore {
 impl SqliteStore {
     /// Runs one batch statement with `$1` = the cut-off time and `$2` = the batch size.
     async fn purge(&self, sql: &'static str, cutoff: UnixTime, batch: usize) -> StoreResult<u64> {
-        let done = sqlx::query(sql)
-            .bind(cutoff)
-            .bind(encode::limit(batch))
-            .execute(&self.writer)
+        let batch = encode::limit(batch);
+        self.write(move |conn| execute(conn, sql, &[&cutoff, &batch]))
             .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected())
     }
 }

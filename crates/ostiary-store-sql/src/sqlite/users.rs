@@ -4,98 +4,122 @@ use ostiary_store::records::*;
 use ostiary_store::{
     OrganizationId, OrganizationStore, StoreError, StoreResult, UserId, UserStore,
 };
+use rusqlite::Connection;
 
-use sqlx::sqlite::SqliteConnection;
-
-use super::{SqliteStore, paged};
+use super::SqliteStore;
+use super::conn::transaction;
+use super::sql::{execute, id, paged, query_all, query_opt};
 use crate::columns::*;
-use crate::error::{is_foreign_key_violation, store_error};
+use crate::error::SQLITE_FOREIGN_KEY;
 use crate::{decode, encode};
+
+/// Claims the logins of `user`; a login another user holds fails with `Conflict("users_login_key")`.
+fn insert_logins(conn: &Connection, user: &User) -> StoreResult<()> {
+    let key = id(user.id.as_uuid());
+    for login in encode::logins(user) {
+        execute(
+            conn,
+            "INSERT INTO user_logins (login, user_id) VALUES ($1, $2)",
+            &[&login, &key],
+        )?;
+    }
+    Ok(())
+}
+
+fn insert_user(conn: &Connection, user: &User, profile: &str) -> StoreResult<()> {
+    transaction(conn, |conn| {
+        execute(
+            conn,
+            concat!(
+                "INSERT INTO users (",
+                user_cols!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            ),
+            rusqlite::params![
+                id(user.id.as_uuid()),
+                user.username,
+                user.email.as_deref(),
+                user.email_verified,
+                user.password_hash.expose_secret(),
+                profile,
+                user.disabled,
+                user.created_at,
+                user.updated_at,
+            ],
+        )?;
+        insert_logins(conn, user)
+    })
+}
+
+/// Logins are replaced with the row: a login taken by another user fails the transaction, so nothing
+/// changes.
+fn update_user(conn: &Connection, user: &User, profile: &str) -> StoreResult<bool> {
+    transaction(conn, |conn| {
+        let key = id(user.id.as_uuid());
+        let changed = execute(
+            conn,
+            "UPDATE users SET username = $2, email = $3, email_verified = $4, password_hash = $5, \
+             profile = $6, disabled = $7, created_at = $8, updated_at = $9 WHERE id = $1",
+            rusqlite::params![
+                key,
+                user.username,
+                user.email.as_deref(),
+                user.email_verified,
+                user.password_hash.expose_secret(),
+                profile,
+                user.disabled,
+                user.created_at,
+                user.updated_at,
+            ],
+        )?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        execute(conn, "DELETE FROM user_logins WHERE user_id = $1", &[&key])?;
+        insert_logins(conn, user)?;
+        Ok(true)
+    })
+}
 
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(concat!(
-            "INSERT INTO users (",
-            user_cols!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(user.id.as_uuid().hyphenated())
-        .bind(&user.username)
-        .bind(user.email.as_deref())
-        .bind(user.email_verified)
-        .bind(user.password_hash.expose_secret())
-        .bind(encode::profile(&user.profile)?)
-        .bind(user.disabled)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        insert_logins(&mut tx, user).await?;
-        tx.commit().await.map_err(store_error)
+        let user = user.clone();
+        let profile = encode::profile(&user.profile)?;
+        self.write(move |conn| insert_user(conn, &user, &profile))
+            .await
     }
 
-    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE id = $1"
-        ))
-        .bind(id.as_uuid().hyphenated())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_error)?
-        .map(|r| decode::user(&r))
-        .transpose()
+    async fn get_user(&self, user: UserId) -> StoreResult<Option<User>> {
+        self.read(|conn| {
+            query_opt(
+                conn,
+                concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"),
+                &[&id(user.as_uuid())],
+                |r| decode::user(r),
+            )
+        })
     }
 
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM user_logins l JOIN users u ON u.id = l.user_id WHERE l.login = $1"
-        ))
-        .bind(login)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_error)?
-        .map(|r| decode::user(&r))
-        .transpose()
+        self.read(|conn| {
+            query_opt(
+                conn,
+                concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM user_logins l JOIN users u ON u.id = l.user_id WHERE l.login = $1"
+                ),
+                &[&login],
+                |r| decode::user(r),
+            )
+        })
     }
 
     async fn update_user(&self, user: &User) -> StoreResult<bool> {
-        // Logins are replaced with the row: a login taken by another user fails the transaction, so
-        // nothing changes.
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE users SET username = $2, email = $3, email_verified = $4, password_hash = $5, \
-             profile = $6, disabled = $7, created_at = $8, updated_at = $9 WHERE id = $1",
-        )
-        .bind(user.id.as_uuid().hyphenated())
-        .bind(&user.username)
-        .bind(user.email.as_deref())
-        .bind(user.email_verified)
-        .bind(user.password_hash.expose_secret())
-        .bind(encode::profile(&user.profile)?)
-        .bind(user.disabled)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await.map_err(store_error)?;
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM user_logins WHERE user_id = $1")
-            .bind(user.id.as_uuid().hyphenated())
-            .execute(&mut *tx)
+        let user = user.clone();
+        let profile = encode::profile(&user.profile)?;
+        self.write(move |conn| update_user(conn, &user, &profile))
             .await
-            .map_err(store_error)?;
-        insert_logins(&mut tx, user).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(true)
     }
 
     async fn list_users(&self, after: Option<UserId>, limit: usize) -> StoreResult<Vec<User>> {
@@ -108,49 +132,37 @@ impl UserStore for SqliteStore {
         } else {
             concat!("SELECT ", user_cols!(), " FROM users ORDER BY id LIMIT $1")
         };
-        paged(sql, limit, after.map(|a| a.as_uuid().hyphenated()))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(decode::user)
-            .collect()
+        self.read(|conn| {
+            paged(conn, sql, limit, after.as_ref().map(UserId::as_uuid), |r| {
+                decode::user(r)
+            })
+        })
     }
-}
-
-/// Claims the logins of `user`; a login another user holds fails with `Conflict("users_login_key")`.
-async fn insert_logins(conn: &mut SqliteConnection, user: &User) -> StoreResult<()> {
-    for login in encode::logins(user) {
-        sqlx::query("INSERT INTO user_logins (login, user_id) VALUES ($1, $2)")
-            .bind(login)
-            .bind(user.id.as_uuid().hyphenated())
-            .execute(&mut *conn)
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(())
 }
 
 impl OrganizationStore for SqliteStore {
     async fn insert_organization(&self, org: &Organization) -> StoreResult<()> {
-        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(org.id.as_uuid().hyphenated())
-            .bind(&org.name)
-            .bind(org.created_at)
-            .execute(&self.writer)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        let org = org.clone();
+        self.write(move |conn| {
+            execute(
+                conn,
+                "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)",
+                rusqlite::params![id(org.id.as_uuid()), org.name, org.created_at],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
-    async fn get_organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
-        sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
-            .bind(id.as_uuid().hyphenated())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(store_error)?
-            .map(|r| decode::organization(&r))
-            .transpose()
+    async fn get_organization(&self, org: OrganizationId) -> StoreResult<Option<Organization>> {
+        self.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT id, name, created_at FROM organizations WHERE id = $1",
+                &[&id(org.as_uuid())],
+                |r| decode::organization(r),
+            )
+        })
     }
 
     async fn list_organizations(
@@ -163,46 +175,56 @@ impl OrganizationStore for SqliteStore {
         } else {
             "SELECT id, name, created_at FROM organizations ORDER BY id LIMIT $1"
         };
-        paged(sql, limit, after.map(|a| a.as_uuid().hyphenated()))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(decode::organization)
-            .collect()
+        self.read(|conn| {
+            paged(
+                conn,
+                sql,
+                limit,
+                after.as_ref().map(OrganizationId::as_uuid),
+                |r| decode::organization(r),
+            )
+        })
     }
 
     async fn put_membership(&self, membership: &Membership) -> StoreResult<()> {
-        sqlx::query(concat!(
-            "INSERT INTO memberships (",
-            membership_cols!(),
-            ") VALUES ($1, $2, $3, $4) ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role"
-        ))
-        .bind(membership.organization_id.as_uuid().hyphenated())
-        .bind(membership.user_id.as_uuid().hyphenated())
-        .bind(membership.role.as_str())
-        .bind(membership.created_at)
-        .execute(&self.writer)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                StoreError::Conflict("memberships_fkey")
-            } else {
-                store_error(e)
+        let membership = membership.clone();
+        self.write(move |conn| {
+            let done = execute(
+                conn,
+                concat!(
+                    "INSERT INTO memberships (",
+                    membership_cols!(),
+                    ") VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role"
+                ),
+                rusqlite::params![
+                    id(membership.organization_id.as_uuid()),
+                    id(membership.user_id.as_uuid()),
+                    membership.role.as_str(),
+                    membership.created_at
+                ],
+            );
+            match done {
+                Ok(_) => Ok(()),
+                Err(StoreError::Conflict(SQLITE_FOREIGN_KEY)) => {
+                    Err(StoreError::Conflict("memberships_fkey"))
+                }
+                Err(e) => Err(e),
             }
-        })?;
-        Ok(())
+        })
+        .await
     }
 
     async fn remove_membership(&self, org: OrganizationId, user: UserId) -> StoreResult<bool> {
-        let done =
-            sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2")
-                .bind(org.as_uuid().hyphenated())
-                .bind(user.as_uuid().hyphenated())
-                .execute(&self.writer)
-                .await
-                .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
+        self.write(move |conn| {
+            let changed = execute(
+                conn,
+                "DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2",
+                &[&id(org.as_uuid()), &id(user.as_uuid())],
+            )?;
+            Ok(changed > 0)
+        })
+        .await
     }
 
     async fn get_membership(
@@ -210,47 +232,47 @@ impl OrganizationStore for SqliteStore {
         org: OrganizationId,
         user: UserId,
     ) -> StoreResult<Option<Membership>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            membership_cols!(),
-            " FROM memberships WHERE organization_id = $1 AND user_id = $2"
-        ))
-        .bind(org.as_uuid().hyphenated())
-        .bind(user.as_uuid().hyphenated())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_error)?
-        .map(|r| decode::membership(&r))
-        .transpose()
+        self.read(|conn| {
+            query_opt(
+                conn,
+                concat!(
+                    "SELECT ",
+                    membership_cols!(),
+                    " FROM memberships WHERE organization_id = $1 AND user_id = $2"
+                ),
+                &[&id(org.as_uuid()), &id(user.as_uuid())],
+                |r| decode::membership(r),
+            )
+        })
     }
 
     async fn list_memberships_of_user(&self, user: UserId) -> StoreResult<Vec<Membership>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            membership_cols!(),
-            " FROM memberships WHERE user_id = $1 ORDER BY organization_id"
-        ))
-        .bind(user.as_uuid().hyphenated())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(store_error)?
-        .iter()
-        .map(decode::membership)
-        .collect()
+        self.read(|conn| {
+            query_all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    membership_cols!(),
+                    " FROM memberships WHERE user_id = $1 ORDER BY organization_id"
+                ),
+                &[&id(user.as_uuid())],
+                |r| decode::membership(r),
+            )
+        })
     }
 
     async fn list_members(&self, org: OrganizationId) -> StoreResult<Vec<Membership>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            membership_cols!(),
-            " FROM memberships WHERE organization_id = $1 ORDER BY user_id"
-        ))
-        .bind(org.as_uuid().hyphenated())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(store_error)?
-        .iter()
-        .map(decode::membership)
-        .collect()
+        self.read(|conn| {
+            query_all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    membership_cols!(),
+                    " FROM memberships WHERE organization_id = $1 ORDER BY user_id"
+                ),
+                &[&id(org.as_uuid())],
+                |r| decode::membership(r),
+            )
+        })
     }
 }

@@ -3,8 +3,7 @@
 
 use ostiary_store::*;
 use ostiary_store_sql::{OpenError, SqliteOptions, SqliteStore, Synchronous};
-use sqlx::Connection;
-use sqlx::sqlite::SqliteConnection;
+use rusqlite::Connection;
 
 use crate::support::{temp_db_path, temp_dir};
 use crate::{common, fixtures};
@@ -59,12 +58,9 @@ async fn migrations_are_idempotent() {
     let second = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
     second.migrate().await.unwrap();
     second.close().await;
-    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut conn)
-        .await
+    let conn = Connection::open(&path).unwrap();
+    let applied: i64 = conn
+        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
         .unwrap();
     let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
         .unwrap()
@@ -74,9 +70,8 @@ async fn migrations_are_idempotent() {
         i64::try_from(files).unwrap(),
         "each migration applied once"
     );
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut conn)
-        .await
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
 }
@@ -134,16 +129,10 @@ async fn a_corrupt_row_is_reported_not_a_panic() {
     store.insert_user(&user).await.unwrap();
     let client = fixtures::client();
     store.insert_client(&client).await.unwrap();
-    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE users SET profile = 'not json'", [])
         .unwrap();
-    sqlx::query("UPDATE users SET profile = 'not json'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE clients SET metadata = replace(metadata, 'https://acme.example/callback', 'javascript:alert(1)')")
-        .execute(&mut conn)
-        .await
+    conn.execute("UPDATE clients SET metadata = replace(metadata, 'https://acme.example/callback', 'javascript:alert(1)')", [])
         .unwrap();
     assert!(matches!(
         store.get_user(user.id).await,
