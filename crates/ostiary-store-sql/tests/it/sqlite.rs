@@ -26,6 +26,21 @@ mod two_instances {
     crate::races::race_tests!(pair);
 }
 
+/// The same races with `synchronous = FULL`, where writes run on Tokio's blocking threads.
+mod two_instances_full {
+    use ostiary_store_sql::{SqliteOptions, SqliteStore, Synchronous};
+
+    async fn pair(_test: &str) -> Option<(SqliteStore, SqliteStore)> {
+        let path = crate::support::temp_db_path();
+        let options = SqliteOptions::new(&path).synchronous(Synchronous::Full);
+        let a = SqliteStore::open(options.clone()).await.unwrap();
+        let b = SqliteStore::open(options).await.unwrap();
+        Some((a, b))
+    }
+
+    crate::races::race_tests!(pair);
+}
+
 async fn reopen_round_trip(synchronous: Synchronous) {
     let dir = temp_dir();
     let path = dir.path().join("ostiary.db");
@@ -143,4 +158,45 @@ async fn a_corrupt_row_is_reported_not_a_panic() {
         store.get_client(client.id).await,
         Err(StoreError::Corrupt("clients.metadata"))
     ));
+}
+
+#[tokio::test]
+async fn close_checkpoints_and_removes_the_wal_then_refuses_work() {
+    let path = temp_db_path();
+    let store = SqliteStore::open(SqliteOptions::new(&path)).await.unwrap();
+    common::write_every_kind(&store).await;
+    let wal = path.with_file_name("ostiary.db-wal");
+    assert!(wal.exists(), "a WAL while the store is open");
+    store.close().await;
+    assert!(
+        !wal.exists(),
+        "the last connection's close checkpoints and removes the WAL"
+    );
+    assert!(matches!(
+        store.get_user(UserId::new_random()).await,
+        Err(StoreError::Backend(_))
+    ));
+    assert!(matches!(
+        store.insert_user(&fixtures::user("late")).await,
+        Err(StoreError::Backend(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_build_is_refused() {
+    let path = temp_db_path();
+    SqliteStore::open(SqliteOptions::new(&path))
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO schema_migrations (version, checksum, applied_at) VALUES (9999, x'00', 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let result = SqliteStore::open(SqliteOptions::new(&path)).await;
+    assert!(matches!(result, Err(OpenError::Migrate(_))), "{result:?}");
 }
