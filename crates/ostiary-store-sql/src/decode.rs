@@ -121,8 +121,18 @@ fn stamp(
 }
 
 pub(crate) fn client(r: &impl Cols) -> StoreResult<Client> {
-    let metadata = serde_json::from_str(&r.text("metadata")?)
-        .map_err(|_| StoreError::Corrupt("clients.metadata"))?;
+    let metadata = client_metadata(&r.text("metadata")?)?;
+    client_with(r, metadata)
+}
+
+/// Stored client metadata, parsed: its URIs are re-validated against the registration rules by their
+/// deserializer, so a tampered row is `Corrupt("clients.metadata")`, never a usable client.
+pub(crate) fn client_metadata(json: &str) -> StoreResult<ClientMetadata> {
+    serde_json::from_str(json).map_err(|_| StoreError::Corrupt("clients.metadata"))
+}
+
+/// A client row whose metadata is already decoded.
+pub(crate) fn client_with(r: &impl Cols, metadata: ClientMetadata) -> StoreResult<Client> {
     Ok(Client {
         id: ClientId::from_uuid(r.uuid("id")?),
         metadata,

@@ -9,6 +9,7 @@ use super::SqliteStore;
 use super::conn::transaction;
 use super::sql::{execute, id, paged, query_all, query_opt};
 use crate::columns::*;
+use crate::decode::Cols;
 use crate::{decode, encode};
 
 const CLIENTS_ALL: &str = concat!(
@@ -60,12 +61,17 @@ impl ClientStore for SqliteStore {
     }
 
     async fn get_client(&self, client: ClientId) -> StoreResult<Option<Client>> {
+        let cache = &self.inner.client_metadata;
         self.read(|conn| {
             query_opt(
                 conn,
                 concat!("SELECT ", client_cols!(), " FROM clients WHERE id = $1"),
                 rusqlite::params![id(client.as_uuid())],
-                |r| decode::client(r),
+                |r| {
+                    let found = ClientId::from_uuid(r.uuid("id")?);
+                    let metadata = cache.decode(found, r.str("metadata")?)?;
+                    decode::client_with(r, metadata)
+                },
             )
         })
     }

@@ -16,6 +16,7 @@ mod clients;
 mod codes;
 mod conn;
 mod keys;
+mod metadata;
 mod migrate;
 mod orgauth;
 mod purge;
@@ -27,6 +28,7 @@ mod users;
 
 use checkpoint::Checkpointer;
 use conn::{Pool, Settings};
+use metadata::MetadataCache;
 
 /// How hard SQLite pushes each commit to stable storage (`PRAGMA synchronous`).
 ///
@@ -130,6 +132,8 @@ struct Inner {
     offload_writes: bool,
     /// `None` for an in-memory store, and once closed.
     checkpointer: Mutex<Option<Checkpointer>>,
+    /// Decoded client metadata for `get_client`.
+    client_metadata: MetadataCache,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -164,6 +168,7 @@ impl SqliteStore {
                 pool: Pool::new(writer, readers),
                 offload_writes: options.synchronous == Synchronous::Full,
                 checkpointer: Mutex::new(Some(checkpointer)),
+                client_metadata: MetadataCache::default(),
             }),
         };
         if options.migrate {
@@ -182,6 +187,7 @@ impl SqliteStore {
                 pool: Pool::new(Arc::new(Mutex::new(Some(conn))), Vec::new()),
                 offload_writes: false,
                 checkpointer: Mutex::new(None),
+                client_metadata: MetadataCache::default(),
             }),
         };
         store.migrate().await?;
