@@ -36,7 +36,10 @@ fn claims(keys: &KeySet) -> IdTokenClaims {
     );
     claims.auth_time = Some(NOW - 120);
     claims.nonce = Some("n-0S6_WzA2Mj8fK3pL9qR2sT5vX7yZ".to_owned());
-    claims.at_hash = Some(keys.signing_alg().token_hash("k2BHy0oyL4z3BvQh3Jq3b0mN8jP-8u5iXn1GfK2Yt7c"));
+    claims.at_hash = Some(
+        keys.signing_alg()
+            .token_hash("k2BHy0oyL4z3BvQh3Jq3b0mN8jP-8u5iXn1GfK2Yt7c"),
+    );
     claims.sid = Some("0d6e9f1a-2b3c-4d5e-8f7a-9b0c1d2e3f4a".to_owned());
     claims.amr = Some(vec!["pwd".to_owned()]);
     claims.standard.name = Some("Ada Lovelace".to_owned());
@@ -56,13 +59,21 @@ fn id_tokens(c: &mut Criterion) {
 
         let mut group = c.benchmark_group(format!("jose/{alg}"));
         group.bench_function("raw_sign", |b| {
-            b.iter(|| keys.active().key.sign_raw(black_box(&signing_input)).unwrap())
+            b.iter(|| {
+                keys.active()
+                    .key
+                    .sign_raw(black_box(&signing_input))
+                    .unwrap()
+            })
         });
         group.bench_function("mint_id_token", |b| {
             b.iter(|| keys.sign_id_token(black_box(&claims)).unwrap())
         });
         group.bench_function("verify_id_token", |b| {
-            b.iter(|| keys.verify_id_token(black_box(&token), &validation).unwrap())
+            b.iter(|| {
+                keys.verify_id_token(black_box(&token), &validation)
+                    .unwrap()
+            })
         });
         group.finish();
     }
