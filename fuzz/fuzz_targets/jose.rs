@@ -80,7 +80,11 @@ fn b64(bytes: &[u8]) -> String {
 fn signed(set: &KeySet, typ: Option<&str>, payload: &[u8]) -> String {
     let key = &set.active().key;
     let header = match typ {
-        Some(typ) => format!(r#"{{"alg":"{}","kid":"{}","typ":"{typ}"}}"#, key.alg(), key.kid()),
+        Some(typ) => format!(
+            r#"{{"alg":"{}","kid":"{}","typ":"{typ}"}}"#,
+            key.alg(),
+            key.kid()
+        ),
         None => format!(r#"{{"alg":"{}","kid":"{}"}}"#, key.alg(), key.kid()),
     };
     let input = format!("{}.{}", b64(header.as_bytes()), b64(payload));
@@ -99,7 +103,8 @@ fuzz_target!(|data: &[u8]| {
             let Some((&selector, payload)) = rest.split_first() else {
                 return;
             };
-            let typ = [None, Some("JWT"), Some("logout+jwt"), Some("at+jwt")][usize::from(selector % 4)];
+            let typ =
+                [None, Some("JWT"), Some("logout+jwt"), Some("at+jwt")][usize::from(selector % 4)];
             // ES256 and EdDSA only: RSA signing would slow the target down for no new code.
             let set = &fixture.sets[usize::from(selector / 4 % 2)];
             let token = signed(set, typ, payload);

@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let mut lines: Vec<&str> = text.split('\n').collect();
     let requested = lines.pop().unwrap_or_default();
 
-    let registered: Vec<RegisteredRedirectUri> = lines.iter().filter_map(|line| register(line)).collect();
+    let registered: Vec<RegisteredRedirectUri> =
+        lines.iter().filter_map(|line| register(line)).collect();
     let _ = register(requested);
 
     if let Ok(verified) = match_redirect_uri(&registered, requested, MatchMode::Exact) {
@@ -31,7 +32,9 @@ fuzz_target!(|data: &[u8]| {
         // Anything but an exact match is an http URI on a loopback IP literal.
         let exact = registered.iter().any(|r| r.as_str() == requested);
         assert!(
-            exact || requested.starts_with("http://127.0.0.1") || requested.starts_with("http://[::1]")
+            exact
+                || requested.starts_with("http://127.0.0.1")
+                || requested.starts_with("http://[::1]")
         );
         build_responses(&verified, requested);
     }
@@ -43,19 +46,41 @@ fn register(line: &str) -> Option<RegisteredRedirectUri> {
         Ok(uri) => {
             assert_eq!(uri.as_str(), line, "stored exactly as given");
             assert!(line.len() <= MAX_REDIRECT_URI_LEN);
-            assert!(!line.contains('*') && !line.contains('#'), "no wildcard, no fragment");
-            assert!(!line.to_ascii_lowercase().contains("%2a"), "no encoded wildcard");
+            assert!(
+                !line.contains('*') && !line.contains('#'),
+                "no wildcard, no fragment"
+            );
+            assert!(
+                !line.to_ascii_lowercase().contains("%2a"),
+                "no encoded wildcard"
+            );
             assert!(line.is_ascii());
-            assert!(!line.bytes().any(|b| b.is_ascii_control() || b.is_ascii_whitespace()));
+            assert!(
+                !line
+                    .bytes()
+                    .any(|b| b.is_ascii_control() || b.is_ascii_whitespace())
+            );
             assert!(line.starts_with("https://") || line.starts_with("http://"));
-            let authority = line.split("://").nth(1).unwrap_or("").split(['/', '?']).next().unwrap_or("");
-            assert!(!authority.is_empty() && !authority.contains('@'), "a host, no user-info");
+            let authority = line
+                .split("://")
+                .nth(1)
+                .unwrap_or("")
+                .split(['/', '?'])
+                .next()
+                .unwrap_or("");
+            assert!(
+                !authority.is_empty() && !authority.contains('@'),
+                "a host, no user-info"
+            );
             Some(uri)
         }
         Err(err) => {
             if let Some(canonical) = err.canonical_form() {
                 assert_ne!(canonical, line);
-                assert!(RegisteredRedirectUri::parse(canonical).is_ok(), "suggestions are accepted");
+                assert!(
+                    RegisteredRedirectUri::parse(canonical).is_ok(),
+                    "suggestions are accepted"
+                );
             }
             None
         }
@@ -73,9 +98,17 @@ fn build_responses(verified: &VerifiedRedirect, value: &str) {
     check_appended(
         verified,
         &verified.authorization_error("access_denied", Some(value), None, iss),
-        &[("error", "access_denied"), ("error_description", value), ("iss", iss)],
+        &[
+            ("error", "access_denied"),
+            ("error_description", value),
+            ("iss", iss),
+        ],
     );
-    check_appended(verified, &verified.post_logout(Some(value)), &[("state", value)]);
+    check_appended(
+        verified,
+        &verified.post_logout(Some(value)),
+        &[("state", value)],
+    );
     assert_eq!(verified.post_logout(None), verified.as_str());
 }
 
@@ -97,8 +130,10 @@ fn check_appended(verified: &VerifiedRedirect, out: &str, expected: &[(&str, &st
             (form_decode(name), form_decode(value))
         })
         .collect();
-    let expected: Vec<(String, String)> =
-        expected.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     assert_eq!(decoded, expected);
 }
 
