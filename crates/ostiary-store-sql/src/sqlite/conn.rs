@@ -150,10 +150,27 @@ fn close_slot(slot: &Slot) {
 /// Runs `f` in a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so another process
 /// writing the same file makes it wait (busy timeout) instead of failing mid-way, and nothing can change
 /// between the transaction's reads and its writes. Commits when `f` succeeds, rolls back when it fails.
+///
+/// Inside a transaction already open (the writer thread's batch, see [`super::writer`]), `f` runs in a
+/// nested savepoint instead: released when it succeeds, rolled back to when it fails, and committed
+/// with the batch.
 pub(super) fn transaction<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
+    if !conn.is_autocommit() {
+        simple(conn, "SAVEPOINT tx")?;
+        return match f(conn) {
+            Ok(value) => simple(conn, "RELEASE tx").map(|()| value),
+            Err(error) => {
+                // Both fail only when SQLite already rolled the whole transaction back, which the
+                // writer thread sees and reports to every operation of the batch.
+                let _ = simple(conn, "ROLLBACK TO tx");
+                let _ = simple(conn, "RELEASE tx");
+                Err(error)
+            }
+        };
+    }
     simple(conn, "BEGIN IMMEDIATE")?;
     match f(conn) {
         Ok(value) => match simple(conn, "COMMIT") {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ostiary_store::{StoreError, StoreResult};
+use ostiary_store::StoreResult;
 use rusqlite::Connection;
 
 use crate::OpenError;
@@ -25,10 +25,12 @@ mod sessions;
 mod sql;
 mod tokens;
 mod users;
+mod writer;
 
 use checkpoint::Checkpointer;
 use conn::{Pool, Settings};
 use metadata::MetadataCache;
+use writer::Writer;
 
 /// How hard SQLite pushes each commit to stable storage (`PRAGMA synchronous`).
 ///
@@ -43,8 +45,8 @@ pub enum Synchronous {
     #[default]
     Normal,
     /// `FULL`: the WAL is synced at every commit, so an acknowledged commit survives power loss too, at the
-    /// cost of one `fsync` per write transaction. Writes then run on Tokio's blocking threads (an
-    /// `fsync` takes milliseconds), not on the calling task's thread.
+    /// cost of one `fsync` per write transaction (writes are group-committed: one transaction, and one
+    /// `fsync`, for the writes that queued while the previous one ran).
     Full,
 }
 
@@ -128,8 +130,9 @@ pub struct SqliteStore {
 
 struct Inner {
     pool: Pool,
-    /// Run writes on Tokio's blocking threads ([`Synchronous::Full`]: every commit waits for `fsync`).
-    offload_writes: bool,
+    /// The group-commit writer thread of a file-backed store; `None` for an in-memory one (writes run on
+    /// the calling thread).
+    writer: Option<Writer>,
     /// `None` for an in-memory store, and once closed.
     checkpointer: Mutex<Option<Checkpointer>>,
     /// Decoded client metadata for `get_client`.
@@ -163,10 +166,12 @@ impl SqliteStore {
             .map_err(connect)?;
         let checkpointer = Checkpointer::start(&options.path, &settings, writer.clone())
             .map_err(|e| OpenError::Connect(Box::new(e)))?;
+        let writer_thread =
+            Writer::start(writer.clone()).map_err(|e| OpenError::Connect(Box::new(e)))?;
         let store = Self {
             inner: Arc::new(Inner {
                 pool: Pool::new(writer, readers),
-                offload_writes: options.synchronous == Synchronous::Full,
+                writer: Some(writer_thread),
                 checkpointer: Mutex::new(Some(checkpointer)),
                 client_metadata: MetadataCache::default(),
             }),
@@ -185,7 +190,7 @@ impl SqliteStore {
         let store = Self {
             inner: Arc::new(Inner {
                 pool: Pool::new(Arc::new(Mutex::new(Some(conn))), Vec::new()),
-                offload_writes: false,
+                writer: None,
                 checkpointer: Mutex::new(None),
                 client_metadata: MetadataCache::default(),
             }),
@@ -218,6 +223,9 @@ impl SqliteStore {
         if let Some(checkpointer) = checkpointer {
             checkpointer.stop();
         }
+        if let Some(writer) = &self.inner.writer {
+            writer.stop();
+        }
         self.inner.pool.close();
     }
 
@@ -226,23 +234,17 @@ impl SqliteStore {
         self.inner.pool.read(f)
     }
 
-    /// Runs `f` on the writer connection: on the calling thread, or with [`Synchronous::Full`] on one of
-    /// Tokio's blocking threads (when called inside a Tokio runtime), since every commit then waits for
-    /// the disk. `f` runs single statements or one [`conn::transaction`].
+    /// Runs `f` on the writer connection: as one operation of the writer thread's next group commit (see
+    /// [`writer`]), or, for an in-memory store, on the calling thread. `f` runs single statements or one
+    /// [`conn::transaction`]; either way it is atomic, and its result comes back once it is committed.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        if self.inner.offload_writes
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let inner = self.inner.clone();
-            return runtime
-                .spawn_blocking(move || inner.pool.write(f))
-                .await
-                .map_err(StoreError::backend)?;
+        match &self.inner.writer {
+            Some(writer) => writer.write(f).await,
+            None => self.inner.pool.write(f),
         }
-        self.inner.pool.write(f)
     }
 }
