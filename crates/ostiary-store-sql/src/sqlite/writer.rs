@@ -113,6 +113,7 @@ pub(super) struct Writer {
     queue: mpsc::Sender<Message>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Transactions committed so far.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests of batching"))]
     commits: Arc<AtomicU64>,
 }
 
@@ -152,6 +153,7 @@ impl Writer {
     }
 
     /// Transactions committed so far (a batch of writes is one).
+    #[cfg(test)]
     pub(super) fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
     }
