@@ -22,24 +22,32 @@
 //! # SQLite: execution model, concurrency and durability
 //!
 //! The database is one file in WAL mode with foreign keys on, driven in-process through `rusqlite`
-//! (SQLite bundled). A statement runs **on the thread of the task that called the store**: an indexed
-//! point read takes microseconds, less than handing it to another thread would.
+//! (SQLite bundled). A **read** runs on the thread of the task that called the store: an indexed point
+//! read takes microseconds, less than handing it to another thread would. A **write** runs on the
+//! store's writer thread, by group commit.
 //!
-//! - **One writer connection** behind a `std::sync::Mutex`, held for one statement or one transaction
-//!   and never across an `.await`. Every write goes through it, so writes are serialized and each atomic
-//!   operation of the store traits is one statement or one `BEGIN IMMEDIATE` transaction; nothing of
-//!   this process can interleave with it.
-//! - **Read-only readers** ([`SqliteOptions::readers`], `query_only`). A read takes the writer if it is
-//!   free — its page cache is the only one that no commit invalidates (in WAL mode every commit makes
-//!   each other connection drop its whole cache at its next read) — or else the first free reader by a
-//!   non-blocking try-lock in round-robin order, so a read never waits for a write; it waits only when
-//!   every connection is busy (more threads than connections), for microseconds. Each read sees the last
-//!   committed state.
+//! - **One writer connection**, owned by a writer thread (see `sqlite/writer.rs`). Callers queue their
+//!   write and await its answer; the thread takes everything queued while it was busy (at most 256
+//!   operations), runs it in **one** `BEGIN IMMEDIATE` transaction, each operation inside its own
+//!   `SAVEPOINT` (a failing operation is rolled back to its savepoint and fails alone; a panicking one
+//!   likewise), commits once, and only then answers every caller. Each atomic operation of the store
+//!   traits is still one statement or one nested savepoint run on the one connection holding the
+//!   database's write lock, so nothing of this process can interleave with it, and no caller hears of
+//!   success before its batch's `COMMIT` returned. If the commit fails (or SQLite rolls the transaction
+//!   back, on a full disk or an I/O error), every operation of that batch gets the error. An idle store
+//!   runs a lone write as a batch of one. A store opened on `:memory:` has no writer thread: its writes
+//!   run on the calling thread, one statement or transaction at a time.
+//! - **Read-only readers** ([`SqliteOptions::readers`], `query_only`). A read takes the writer
+//!   connection if it is free — its page cache is the only one that no commit invalidates (in WAL mode
+//!   every commit makes each other connection drop its whole cache at its next read) — or else the first
+//!   free reader by a non-blocking try-lock in round-robin order, so a read never waits for a write; it
+//!   waits only when every connection is busy (more threads than connections), for microseconds. Each
+//!   read sees the last committed state.
 //! - Every statement is prepared once per connection and kept (`prepare_cached`).
 //! - **Another process** writing the same file (the `ostiary` CLI beside a running server) is
-//!   serialized by SQLite's file locks: `BEGIN IMMEDIATE` takes the write lock up front, and a statement
-//!   waits up to [`SqliteOptions::busy_timeout`] for it instead of failing mid-way. That wait blocks the
-//!   calling thread; the CLI's transactions are short.
+//!   serialized by SQLite's file locks: `BEGIN IMMEDIATE` takes the write lock up front and waits up to
+//!   [`SqliteOptions::busy_timeout`] for it instead of failing mid-way. That wait blocks the writer
+//!   thread (never a Tokio worker); the CLI's transactions are short.
 //!
 //! Why not sqlx for SQLite (it still drives PostgreSQL): its SQLite driver runs each connection on a
 //! worker thread of its own and hands every query over a channel, so each query costs two thread
@@ -50,22 +58,26 @@
 //! unchanged), `get_user` 92 → 4.6 µs, `get_session_by_cookie` 79 → 4.2 µs, `consume_code`
 //! 231 → 23 µs, `rotate_refresh` 483 → 133 µs, `create_family` 514 → 153 µs. Through the server
 //! (`benches/run-load.sh`, 32 clients, SQLite): introspection 7.1k → 21–26k requests/s, refresh
-//! 1.3k → 3.4–4.2k, SSO flows 0.67k → 1.4–2.4k. What bounds a write now is SQLite's WAL itself: a
-//! commit writes every page it changed as a WAL frame (two `pwrite`s each), and a family with its
-//! tokens changes about 17 pages (the three token tables carry 13 indexes, most on random keys).
+//! 1.3k → 3.4–4.2k, SSO flows 0.67k → 1.4–2.4k (those figures are from before group commit).
+//!
+//! What bounds a write is SQLite's WAL itself: a commit writes every page it changed as a WAL frame,
+//! and a family with its tokens changes about 17 pages (the three token tables carry 13 indexes, most
+//! on random keys). Group commit writes a page shared by the operations of a batch (interior and
+//! right-most leaf pages) once per batch and syncs once per batch; the statements themselves (B-tree
+//! inserts into those indexes) remain, roughly 100–150 µs of the writer thread per rotation on the
+//! machine measured, and they bound the write rate of one SQLite file (about 3.5k refresh rotations per
+//! second there). A deployment that needs more writes per second runs PostgreSQL.
 //!
 //! ## Durability
 //!
 //! [`Synchronous::Normal`] (the default) syncs the WAL at checkpoints, not at commits: a crash of the
 //! process loses nothing, a power loss or OS crash may lose the transactions acknowledged shortly
-//! before it (the database stays consistent). Writes then run inline like reads (a commit is a few
-//! `pwrite`s into the page cache, tens of microseconds). [`Synchronous::Full`] syncs the WAL at every
-//! commit, so acknowledged writes survive power loss too; every write then waits for an `fsync`
-//! (≈ 0.3 ms on the disk measured, `create_family` 104 → 422 µs), so writes run on Tokio's blocking
-//! threads (`spawn_blocking`) instead of the caller's, and a worker thread never sleeps on the disk.
-//! Writes stay serialized, so under `Full` the write rate is bounded by the disk's `fsync` rate (a few
-//! thousand per second here); a group commit (several operations per `fsync`) would lift that bound,
-//! at the price of a writer thread that `Normal` does not need.
+//! before it (the database stays consistent). [`Synchronous::Full`] syncs the WAL at every commit, so
+//! acknowledged writes survive power loss too. Since a commit covers a whole batch, `Full` costs one
+//! `fsync` per batch, not per operation (≈ 0.3 ms on the disk measured): a lone write waits for it, and
+//! under load the operations that queued meanwhile share the next one, so the write rate is not bounded
+//! by the disk's `fsync` rate. The `fsync` happens on the writer thread; a Tokio worker never sleeps on
+//! the disk in either mode.
 //!
 //! ## Checkpoints
 //!
@@ -80,7 +92,7 @@
 //! checkpoint once the store is idle, giving the disk space back. [`SqliteStore::close`] stops the
 //! thread and closes the writer last, so its close checkpoints and removes the WAL.
 //!
-//! | operation | SQLite: connection and statements (all on the calling thread; writes on a blocking thread under `Full`) |
+//! | operation | SQLite: connection and statements (reads on the calling thread; writes on the writer thread, each in its own savepoint of a group commit) |
 //! |---|---|
 //! | `get_access_token`, `get_refresh_token` | read: one indexed join of the token and its family |
 //! | `get_client`, `get_user`, `get_family`, `get_consent`, … | read: one primary-key lookup |

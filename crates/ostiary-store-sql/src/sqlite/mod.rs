@@ -1,5 +1,6 @@
-//! The SQLite backend: one database file in WAL mode, one writer connection and a few read-only readers,
-//! used in-process on the calling thread (see the crate docs for the execution model and its numbers).
+//! The SQLite backend: one database file in WAL mode, one writer connection driven by a group-commit
+//! writer thread, and a few read-only readers used on the calling thread (see the crate docs for the
+//! execution model and its numbers).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -119,10 +120,12 @@ impl SqliteOptions {
 
 /// The SQLite store. Cheap to clone: clones share the connections.
 ///
-/// Statements run on the calling thread: reads on one of the read-only connections, writes on the single
-/// writer connection (single statements, or `BEGIN IMMEDIATE` transactions), so writes are serialized
-/// and each atomic operation of the store traits is one statement or one transaction. WAL lets the
-/// readers proceed beside the writer, each seeing the last committed state.
+/// Reads run on the calling thread, on a free connection. Writes run on the single writer connection,
+/// on the store's writer thread, which group-commits the writes queued while it was busy: one
+/// `BEGIN IMMEDIATE` transaction per batch, each operation in its own savepoint, and no caller answered
+/// before the batch's commit. Writes are serialized and each atomic operation of the store traits is
+/// one statement or one (nested) savepoint. WAL lets the readers proceed beside the writer, each seeing
+/// the last committed state.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,

@@ -94,7 +94,7 @@ fn insert_refresh(conn: &Connection, token: &RefreshTokenRecord) -> StoreResult<
     Ok(())
 }
 
-/// What `create_family` writes, owned so that it can move to a blocking thread.
+/// What `create_family` writes, owned so that it can move to the writer thread.
 struct NewFamily {
     family: TokenFamily,
     access: Option<AccessTokenRecord>,
