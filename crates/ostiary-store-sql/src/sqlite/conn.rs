@@ -83,15 +83,18 @@ impl Pool {
         }
     }
 
-    /// Runs `f` for a read: on the writer if it is free, else on the first free reader in round-robin
-    /// order, or, when every reader is busy (more threads than readers), on the next one in turn once
-    /// it is free. Without readers, on the writer.
+    /// Runs `f` for a read: on the writer if it is free, else on the first free reader, always tried
+    /// in the same order, or, when every reader is busy (more threads than readers), on the next one in
+    /// round-robin turn once it is free. Without readers, on the writer.
     ///
     /// The writer comes first because its page cache stays valid: in WAL mode every commit makes each
     /// *other* connection drop its whole page cache at its next read, so under writes a reader fetches
     /// every page of its B-tree paths again (measured: an access-token lookup right after a rotation
     /// took 28 µs on a reader, 12 µs on the writer). The readers take the reads that arrive while the
-    /// writer is busy, so a read never waits for a write.
+    /// writer is busy, so a read never waits for a write. They are tried in a fixed order, not round
+    /// robin, so that the reads between two commits go to as few connections as possible and each
+    /// refetches the pages a commit invalidated once, not once per connection (refresh at 32 clients:
+    /// about 5 % more rotations per second).
     pub(super) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let count = self.readers.len();
         if count == 0 {
@@ -100,17 +103,11 @@ impl Pool {
         if let Some(guard) = try_lock(&self.writer) {
             return run(&guard, f);
         }
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % count;
-        for offset in 0..count {
-            if let Some(guard) = self
-                .readers
-                .get((start + offset) % count)
-                .and_then(try_lock)
-            {
-                return run(&guard, f);
-            }
+        if let Some(guard) = self.readers.iter().find_map(try_lock) {
+            return run(&guard, f);
         }
-        match self.readers.get(start) {
+        let next = self.next_reader.fetch_add(1, Ordering::Relaxed) % count;
+        match self.readers.get(next) {
             Some(slot) => run(&lock(slot), f),
             None => self.write(f),
         }
