@@ -188,6 +188,26 @@ pub async fn get_json(
     expect_json(step, response).await
 }
 
+/// `GET url`, expecting HTTP 200: the body, for a caller that checks it with a typed deserializer.
+///
+/// For the hot loops: a type that borrows the members it checks and skips the rest (serde's
+/// `IgnoredAny`) still validates the whole document's JSON syntax, without building a
+/// [`serde_json::Value`] tree (dozens of allocations for a discovery document) on the cores the
+/// server under test shares.
+pub async fn get_ok(http: &reqwest::Client, step: Step, url: Url) -> Result<bytes::Bytes, Failure> {
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| Failure::transport(step, &e))?;
+    let status = response.status().as_u16();
+    let body = read_body(step, response).await?;
+    if status != 200 {
+        return Err(Failure::status(step, status, &body));
+    }
+    Ok(body)
+}
+
 /// A required non-empty string member.
 pub fn string_member<'a>(
     step: Step,

@@ -15,6 +15,21 @@ use super::error::{Failure, Kind, Step};
 use super::flow::{self, Interaction, TokenSet};
 use super::oidc::{self, ClientCredentials, ProviderMetadata};
 
+/// What the discovery workload checks of a discovery document: a JSON object whose `issuer` is the
+/// provider's own. The other members are skipped (their JSON syntax still checked) rather than built
+/// into a `Value` tree: see [`oidc::get_ok`].
+#[derive(serde::Deserialize)]
+struct DiscoveryCheck<'a> {
+    #[serde(borrow)]
+    issuer: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// What the discovery workload checks of a JWK Set: its `keys` array, each key skipped.
+#[derive(serde::Deserialize)]
+struct JwksCheck {
+    keys: Option<Vec<serde::de::IgnoredAny>>,
+}
+
 /// What a run measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -262,21 +277,23 @@ impl VirtualUser {
 
     async fn discovery(&self, target: &Target) -> Result<u32, Failure> {
         if self.iteration % 2 == 1 {
-            let doc = oidc::get_json(
-                &self.http,
-                Step::Discovery,
-                target.meta.discovery_url.clone(),
-            )
-            .await?;
-            if doc.get("issuer").and_then(Value::as_str) != Some(target.meta.issuer.as_str()) {
-                return Err(Failure::new(Step::Discovery, Kind::Wrong("issuer"), ""));
+            let step = Step::Discovery;
+            let body = oidc::get_ok(&self.http, step, target.meta.discovery_url.clone()).await?;
+            let doc: DiscoveryCheck<'_> = serde_json::from_slice(&body)
+                .map_err(|_| Failure::new(step, Kind::BadJson, String::from_utf8_lossy(&body)))?;
+            match doc.issuer {
+                Some(issuer) if issuer == target.meta.issuer => {}
+                Some(_) => return Err(Failure::new(step, Kind::Wrong("issuer"), "")),
+                None => return Err(Failure::new(step, Kind::Missing("issuer"), "")),
             }
         } else {
-            let jwks = oidc::get_json(&self.http, Step::Jwks, target.meta.jwks_uri.clone()).await?;
+            let step = Step::Jwks;
+            let body = oidc::get_ok(&self.http, step, target.meta.jwks_uri.clone()).await?;
+            let jwks: JwksCheck = serde_json::from_slice(&body)
+                .map_err(|_| Failure::new(step, Kind::BadJson, String::from_utf8_lossy(&body)))?;
             // RFC 7517 §5: a JWK Set has a `keys` array; a provider that signs has at least one.
-            match jwks.get("keys") {
-                Some(Value::Array(keys)) if !keys.is_empty() => {}
-                _ => return Err(Failure::new(Step::Jwks, Kind::Missing("keys"), "")),
+            if jwks.keys.is_none_or(|keys| keys.is_empty()) {
+                return Err(Failure::new(step, Kind::Missing("keys"), ""));
             }
         }
         Ok(1)
@@ -399,4 +416,32 @@ async fn baseline(http: &reqwest::Client, url: Url) -> Result<u32, Failure> {
         return Err(Failure::status(Step::Baseline, status, &body));
     }
     Ok(1)
+}
+
+#[cfg(test)]
+mod discovery_checks {
+    use super::{DiscoveryCheck, JwksCheck};
+
+    #[test]
+    fn the_issuer_is_read_and_every_other_member_skipped_but_still_checked() {
+        let doc = r#"{"jwks_uri":"https://a.test/jwks","issuer":"https://a.test","scopes_supported":["openid",{"x":[1,2.5,null]}]}"#;
+        let parsed: DiscoveryCheck<'_> = serde_json::from_str(doc).unwrap();
+        assert_eq!(parsed.issuer.as_deref(), Some("https://a.test"));
+
+        let missing: DiscoveryCheck<'_> = serde_json::from_str(r#"{"jwks_uri":"x"}"#).unwrap();
+        assert_eq!(missing.issuer, None);
+        // A syntax error in a skipped member still fails the check.
+        assert!(serde_json::from_str::<DiscoveryCheck<'_>>(r#"{"issuer":"a","x":[1,}"#).is_err());
+        assert!(serde_json::from_str::<DiscoveryCheck<'_>>(r#"{"issuer":7}"#).is_err());
+    }
+
+    #[test]
+    fn a_jwk_set_needs_a_keys_array() {
+        let set: JwksCheck =
+            serde_json::from_str(r#"{"keys":[{"kty":"EC","crv":"P-256"}]}"#).unwrap();
+        assert_eq!(set.keys.map(|k| k.len()), Some(1));
+        let none: JwksCheck = serde_json::from_str(r#"{}"#).unwrap();
+        assert!(none.keys.is_none());
+        assert!(serde_json::from_str::<JwksCheck>(r#"{"keys":{}}"#).is_err());
+    }
 }
