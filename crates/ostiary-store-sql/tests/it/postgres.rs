@@ -44,6 +44,59 @@ async fn migrations_are_idempotent_and_safe_to_run_concurrently() {
     common::read_back(&b, &written).await;
 }
 
+/// The pool hands out a connection used moments ago without a ping (one round trip per read, not
+/// two), but one that sat idle is pinged first: a connection the server closed meanwhile (a restart,
+/// a failover, a proxy's idle timeout) is replaced instead of failing the request that draws it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_connection_the_server_closed_is_replaced_before_a_read_uses_it() {
+    let Some(url) = postgres_url() else {
+        return skipped("a_pooled_connection_the_server_closed_is_replaced_before_a_read_uses_it");
+    };
+    let db = fresh_postgres_database(&url).await;
+    let options = PostgresOptions {
+        max_connections: 1,
+        ..PostgresOptions::default()
+    };
+    let store = PostgresStore::connect(&db, options).await.unwrap();
+    assert!(
+        store
+            .get_client(ClientId::new_random())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Another session ends the pool's only connection, as a server restart would.
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&db)
+        .await
+        .unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'ostiary') t WHERE ended",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(ended, 1, "the store's one pooled connection");
+
+    // Past the idle threshold (1 s), the next acquire pings, finds it dead and opens another.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        store
+            .get_client(ClientId::new_random())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_client(ClientId::new_random())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 #[tokio::test]
 async fn conflicts_name_their_constraint() {
     let Some(url) = postgres_url() else {
