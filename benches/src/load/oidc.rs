@@ -154,24 +154,41 @@ pub async fn read_body(step: Step, response: reqwest::Response) -> Result<bytes:
         .map_err(|e| Failure::transport(step, &e))
 }
 
-/// Requires HTTP 200 and a JSON object body.
-pub async fn expect_json(
-    step: Step,
-    response: reqwest::Response,
-) -> Result<Map<String, Value>, Failure> {
+/// Requires HTTP 200: the body.
+pub async fn expect_ok(step: Step, response: reqwest::Response) -> Result<bytes::Bytes, Failure> {
     let status = response.status().as_u16();
     let body = read_body(step, response).await?;
     if status != 200 {
         return Err(Failure::status(step, status, &body));
     }
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Failure::new(
-            step,
-            Kind::BadJson,
-            String::from_utf8_lossy(&body),
-        )),
+    Ok(body)
+}
+
+/// Requires HTTP 200 and a JSON object body.
+pub async fn expect_json(
+    step: Step,
+    response: reqwest::Response,
+) -> Result<Map<String, Value>, Failure> {
+    let body = expect_ok(step, response).await?;
+    match parse_json(step, &body)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(bad_json(step, &body)),
     }
+}
+
+/// Parses `body` as `T`; a body that is not JSON, or not of `T`'s shape, is a `BadJson` failure
+/// carrying the body.
+///
+/// For the hot loops, a `T` that borrows the members it checks and skips the rest (serde's
+/// `IgnoredAny`) still validates the whole document's JSON syntax, without building a
+/// [`serde_json::Value`] tree (dozens of allocations for a discovery document) on the cores the
+/// server under test shares.
+pub fn parse_json<'a, T: serde::Deserialize<'a>>(step: Step, body: &'a [u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|_| bad_json(step, body))
+}
+
+fn bad_json(step: Step, body: &[u8]) -> Failure {
+    Failure::new(step, Kind::BadJson, String::from_utf8_lossy(body))
 }
 
 /// `GET url`, expecting a JSON object.
@@ -188,24 +205,14 @@ pub async fn get_json(
     expect_json(step, response).await
 }
 
-/// `GET url`, expecting HTTP 200: the body, for a caller that checks it with a typed deserializer.
-///
-/// For the hot loops: a type that borrows the members it checks and skips the rest (serde's
-/// `IgnoredAny`) still validates the whole document's JSON syntax, without building a
-/// [`serde_json::Value`] tree (dozens of allocations for a discovery document) on the cores the
-/// server under test shares.
+/// `GET url`, expecting HTTP 200: the body, for a caller that checks it with [`parse_json`].
 pub async fn get_ok(http: &reqwest::Client, step: Step, url: Url) -> Result<bytes::Bytes, Failure> {
     let response = http
         .get(url)
         .send()
         .await
         .map_err(|e| Failure::transport(step, &e))?;
-    let status = response.status().as_u16();
-    let body = read_body(step, response).await?;
-    if status != 200 {
-        return Err(Failure::status(step, status, &body));
-    }
-    Ok(body)
+    expect_ok(step, response).await
 }
 
 /// A required non-empty string member.

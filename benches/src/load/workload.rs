@@ -17,7 +17,7 @@ use super::oidc::{self, ClientCredentials, ProviderMetadata};
 
 /// What the discovery workload checks of a discovery document: a JSON object whose `issuer` is the
 /// provider's own. The other members are skipped (their JSON syntax still checked) rather than built
-/// into a `Value` tree: see [`oidc::get_ok`].
+/// into a `Value` tree: see [`oidc::parse_json`].
 #[derive(serde::Deserialize)]
 struct DiscoveryCheck<'a> {
     #[serde(borrow)]
@@ -279,8 +279,7 @@ impl VirtualUser {
         if self.iteration % 2 == 1 {
             let step = Step::Discovery;
             let body = oidc::get_ok(&self.http, step, target.meta.discovery_url.clone()).await?;
-            let doc: DiscoveryCheck<'_> = serde_json::from_slice(&body)
-                .map_err(|_| Failure::new(step, Kind::BadJson, String::from_utf8_lossy(&body)))?;
+            let doc: DiscoveryCheck<'_> = oidc::parse_json(step, &body)?;
             match doc.issuer {
                 Some(issuer) if issuer == target.meta.issuer => {}
                 Some(_) => return Err(Failure::new(step, Kind::Wrong("issuer"), "")),
@@ -289,8 +288,7 @@ impl VirtualUser {
         } else {
             let step = Step::Jwks;
             let body = oidc::get_ok(&self.http, step, target.meta.jwks_uri.clone()).await?;
-            let jwks: JwksCheck = serde_json::from_slice(&body)
-                .map_err(|_| Failure::new(step, Kind::BadJson, String::from_utf8_lossy(&body)))?;
+            let jwks: JwksCheck = oidc::parse_json(step, &body)?;
             // RFC 7517 §5: a JWK Set has a `keys` array; a provider that signs has at least one.
             if jwks.keys.is_none_or(|keys| keys.is_empty()) {
                 return Err(Failure::new(step, Kind::Missing("keys"), ""));

@@ -14,7 +14,7 @@
 //! the file from its start. Running the passive passes back to back under load keeps that wait short:
 //! with a pass every 200 ms, a `RESTART` had to copy up to 200 ms of writes (refresh at 32 clients
 //! wrote ~350 MB/s of WAL) and was the p99 of the refresh and SSO workloads (18–26 ms); with passes
-//! 2 ms apart their p99 measured 8–13 ms. `RESTART` rather than `TRUNCATE` keeps the file's blocks
+//! 2 ms apart the refresh p99 measured 8–17 ms (SSO's 13–26 ms, not clearly lower). `RESTART` rather than `TRUNCATE` keeps the file's blocks
 //! allocated: a truncated WAL makes every following write allocate them again, which measured slower.
 //! Once the store is idle (no frame written since the last pass, all of them copied), a `TRUNCATE`
 //! checkpoint gives the disk space back.
