@@ -45,9 +45,7 @@ const CONSTRAINTS: &[(&str, &str)] = &[
     ("codes_pkey", "codes.digest"),
     ("token_families_pkey", "token_families.id"),
     ("access_tokens_pkey", "access_tokens.digest"),
-    ("access_tokens_family_fkey", ""),
     ("refresh_tokens_pkey", "refresh_tokens.digest"),
-    ("refresh_tokens_family_fkey", ""),
     ("consents_pkey", "consents.user_id, consents.client_id"),
     ("org_authorizations_pkey", "org_authorizations.id"),
     (

@@ -13,6 +13,18 @@ pub(crate) const SPENT_REFRESH: &str = "SELECT r.family_id, r.expires_at, r.rota
      FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
      LEFT JOIN refresh_tokens s ON s.digest = r.successor WHERE r.digest = $1";
 
+/// Adds an access token (`$1` digest, `$2` family, `$3` scope, `$4` issued, `$5` expires, `$6` revoked) to
+/// an existing family only: the token tables have no foreign key to their family (see migration 0002),
+/// so `insert_access_token` checks it here. No row inserted means no such family: [`unknown_family`].
+pub(crate) const INSERT_ACCESS_IN_FAMILY: &str = "INSERT INTO access_tokens \
+     (digest, family_id, scope, issued_at, expires_at, revoked_at) \
+     SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM token_families WHERE id = $2)";
+
+/// `insert_access_token` for a family that does not exist, on both backends.
+pub(crate) fn unknown_family() -> StoreError {
+    StoreError::Conflict("access token of an unknown family")
+}
+
 /// Which of `create_family`'s live-grant checks held, read from the columns `code_live`, `session_live`
 /// and `authorization_live` (each true when its input is absent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -507,8 +507,10 @@ impl PurgeReport {
 pub trait Maintenance {
     /// Purges, in bounded batches of at most `batch` rows per kind: codes with `expires_at +
     /// code_tombstone_secs < now` (a spent code is kept that long so a replay can still revoke its family),
-    /// access and refresh tokens with `expires_at < now`, families with `expires_at < now` once no token of
-    /// theirs is left, sessions with `expires_at < now`; moves pending organization authorizations with
+    /// access and refresh tokens with `expires_at < now`, families with `expires_at < now` (without waiting
+    /// for their tokens: a token of an expired family is inactive whatever its own expiry, and a lookup
+    /// finds a token only together with its family, so a token left behind is never found again and goes
+    /// at its own expiry), sessions with `expires_at < now`; moves pending organization authorizations with
     /// `pending_expires_at <= now` to failed (by [`Actor::System`]); clears the sealed retry responses of
     /// refresh tokens with `retry_until < now`. Tokens are purged before families in the same call, so a
     /// call whose report's total is below `batch` leaves nothing due behind: call repeatedly until then.

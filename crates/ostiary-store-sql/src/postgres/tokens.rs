@@ -19,21 +19,25 @@ use crate::error::store_error;
 use crate::logic::{self, GrantChecks, Spent, SpentRefresh};
 use crate::{decode, encode};
 
-async fn insert_access(conn: &mut PgConnection, token: &AccessTokenRecord) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(token.digest.as_bytes().as_slice())
-    .bind(token.family_id.as_uuid())
-    .bind(token.scope.to_string())
-    .bind(token.issued_at)
-    .bind(token.expires_at)
-    .bind(token.revoked_at)
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
+/// `insert_access_token`: the token, into its family if that exists.
+async fn insert_access_in_family(
+    conn: &mut PgConnection,
+    token: &AccessTokenRecord,
+) -> StoreResult<()> {
+    let done = sqlx::query(logic::INSERT_ACCESS_IN_FAMILY)
+        .bind(token.digest.as_bytes().as_slice())
+        .bind(token.family_id.as_uuid())
+        .bind(token.scope.to_string())
+        .bind(token.issued_at)
+        .bind(token.expires_at)
+        .bind(token.revoked_at)
+        .execute(conn)
+        .await
+        .map_err(store_error)?;
+    match done.rows_affected() {
+        0 => Err(logic::unknown_family()),
+        _ => Ok(()),
+    }
 }
 
 /// The winning rotation: marks the presented token (`$1`) rotated and inserts its successor and the new
@@ -159,7 +163,7 @@ impl TokenStore for PostgresStore {
 
     async fn insert_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        insert_access(&mut conn, token).await
+        insert_access_in_family(&mut conn, token).await
     }
 
     async fn get_access_token(&self, digest: Digest) -> StoreResult<Option<AccessTokenGrant>> {

@@ -21,10 +21,16 @@ struct Migration {
 }
 
 /// Every migration, in version order; the version is the number the file name starts with.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../migrations/sqlite/0002_tokens_without_family_index.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version INTEGER PRIMARY KEY NOT NULL, checksum BLOB NOT NULL, applied_at INTEGER NOT NULL) STRICT";
@@ -154,6 +160,68 @@ mod tests {
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, i64::try_from(MIGRATIONS.len()).unwrap());
+    }
+
+    /// Migration 2 rebuilds the token tables: every row and column survives, the family indexes and
+    /// foreign keys are gone, the other indexes are back.
+    #[test]
+    fn migration_2_keeps_every_token_and_drops_the_family_index_and_key() {
+        let conn = memory();
+        let first = MIGRATIONS.first().unwrap();
+        conn.execute_batch(first.sql).unwrap();
+        conn.execute_batch(CREATE_TABLE).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, checksum, applied_at) VALUES (1, ?1, 0)",
+            [digest(&SHA256, first.sql.as_bytes()).as_ref()],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, amr, \
+               created_at, expires_at) VALUES ('f', 'c', 'user', 'u', 'openid', '[]', 1, 9);
+             INSERT INTO access_tokens VALUES (x'01', 'f', 'openid', 1, 5, 3);
+             INSERT INTO refresh_tokens VALUES (x'02', 'f', 1, 7, 2, x'03', 4, x'0405');
+             INSERT INTO refresh_tokens VALUES (x'03', 'f', 2, 8, NULL, NULL, NULL, NULL);",
+        )
+        .unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            let mut statement = conn.prepare(sql).unwrap();
+            statement
+                .query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let tokens = "SELECT quote(digest) || family_id || scope || issued_at || expires_at || \
+               quote(revoked_at) FROM access_tokens \
+             UNION ALL SELECT quote(digest) || family_id || issued_at || expires_at || \
+               quote(rotated_at) || quote(successor) || quote(retry_until) || quote(sealed_retry) \
+               FROM refresh_tokens ORDER BY 1";
+        let before = rows(tokens);
+        assert_eq!(before.len(), 3);
+
+        migrate(&conn).unwrap();
+
+        assert_eq!(rows(tokens), before, "every token and column kept");
+        let indexes = rows(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('access_tokens', 'refresh_tokens') ORDER BY name",
+        );
+        assert_eq!(
+            indexes,
+            [
+                "access_tokens_expiry",
+                "refresh_tokens_expiry",
+                "refresh_tokens_sealed"
+            ]
+        );
+        let keys = rows(
+            "SELECT \"table\" FROM pragma_foreign_key_list('access_tokens') \
+             UNION ALL SELECT \"table\" FROM pragma_foreign_key_list('refresh_tokens')",
+        );
+        assert!(keys.is_empty(), "{keys:?}");
+        // The family goes; its tokens stay (the purge takes them by their own expiry).
+        conn.execute("DELETE FROM token_families", []).unwrap();
+        assert_eq!(rows(tokens).len(), 3);
     }
 
     #[test]

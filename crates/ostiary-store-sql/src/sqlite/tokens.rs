@@ -60,10 +60,16 @@ const REFRESH_GRANT: &str = concat!(
     " FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.digest = $1"
 );
 
-fn insert_access(conn: &Connection, token: &AccessTokenRecord) -> StoreResult<()> {
+/// Runs an access-token insert (`INSERT_ACCESS` or [`logic::INSERT_ACCESS_IN_FAMILY`]) for `token`;
+/// the rows it inserted.
+fn insert_access_with(
+    conn: &Connection,
+    sql: &'static str,
+    token: &AccessTokenRecord,
+) -> StoreResult<u64> {
     execute(
         conn,
-        INSERT_ACCESS,
+        sql,
         rusqlite::params![
             token.digest.as_bytes().as_slice(),
             id(token.family_id.as_uuid()),
@@ -72,8 +78,20 @@ fn insert_access(conn: &Connection, token: &AccessTokenRecord) -> StoreResult<()
             token.expires_at,
             token.revoked_at,
         ],
-    )?;
-    Ok(())
+    )
+}
+
+/// Inserts an access token of a family the caller just created or checked.
+fn insert_access(conn: &Connection, token: &AccessTokenRecord) -> StoreResult<()> {
+    insert_access_with(conn, INSERT_ACCESS, token).map(drop)
+}
+
+/// `insert_access_token`: the token, into its family if that exists.
+fn insert_access_in_family(conn: &Connection, token: &AccessTokenRecord) -> StoreResult<()> {
+    match insert_access_with(conn, logic::INSERT_ACCESS_IN_FAMILY, token)? {
+        0 => Err(logic::unknown_family()),
+        _ => Ok(()),
+    }
 }
 
 fn insert_refresh(conn: &Connection, token: &RefreshTokenRecord) -> StoreResult<()> {
@@ -233,7 +251,8 @@ impl TokenStore for SqliteStore {
 
     async fn insert_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
         let token = token.clone();
-        self.write(move |conn| insert_access(conn, &token)).await
+        self.write(move |conn| insert_access_in_family(conn, &token))
+            .await
     }
 
     async fn get_access_token(&self, digest: Digest) -> StoreResult<Option<AccessTokenGrant>> {

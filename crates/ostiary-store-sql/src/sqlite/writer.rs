@@ -3,8 +3,9 @@
 //! then commits once and only then answers every caller.
 //!
 //! Why: a commit, not the statements, is most of what a small write costs. Each commit appends every
-//! page it changed to the WAL (a refresh-token rotation changes ~17 pages: table and index leaves of
-//! two tables, their parents), and with `synchronous = FULL` adds an `fsync`. Under load the writes of
+//! page it changed to the WAL (a refresh-token rotation alone changes table and index leaves of two
+//! tables and their parents: two random digest-index leaves, the rest right-most pages), and with
+//! `synchronous = FULL` adds an `fsync`. Under load the writes of
 //! many requests touch the same interior and right-most leaf pages, so one commit for a batch writes
 //! each shared page once and syncs once.
 //!

@@ -1,12 +1,11 @@
 //! Expiry housekeeping.
 
-use std::collections::HashSet;
 use std::hash::Hash;
 
 use super::{MemoryStore, State};
+use crate::StoreResult;
 use crate::records::*;
 use crate::traits::{Maintenance, PurgeReport};
-use crate::{FamilyId, StoreResult};
 
 /// Up to `batch` keys of `map` whose value passes `due`.
 fn due_keys<'a, K: Copy + 'a, V: 'a>(
@@ -46,13 +45,9 @@ impl State {
         let refresh = due_keys(&self.refresh_tokens, batch, |t| t.expires_at < now);
         report.refresh_tokens = remove_all(&mut self.refresh_tokens, refresh);
 
-        // A family goes once it has expired and no token of it is left.
-        let with_tokens: HashSet<FamilyId> = (self.access_tokens.values().map(|t| t.family_id))
-            .chain(self.refresh_tokens.values().map(|t| t.family_id))
-            .collect();
-        let families = due_keys(&self.families, batch, |f| {
-            f.expires_at < now && !with_tokens.contains(&f.id)
-        });
+        // A token of an expired family is inactive, whatever its own expiry: the family goes without
+        // waiting for its tokens, as in the SQL stores.
+        let families = due_keys(&self.families, batch, |f| f.expires_at < now);
         report.families = remove_all(&mut self.families, families);
 
         let sessions = due_keys(&self.sessions, batch, |s| s.expires_at < now);

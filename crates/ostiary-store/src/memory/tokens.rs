@@ -79,11 +79,12 @@ impl State {
             return Ok(RotateOutcome::Invalid);
         };
         let family_id = token.family_id;
-        let family_active = self
-            .families
-            .get(&family_id)
-            .ok_or(StoreError::Corrupt("refresh token without its family"))?
-            .is_active(now);
+        // The purge removes an expired family without waiting for its tokens: one left behind is
+        // found no more, as in the SQL stores (their lookups join the family).
+        let Some(family) = self.families.get(&family_id) else {
+            return Ok(RotateOutcome::Invalid);
+        };
+        let family_active = family.is_active(now);
         if token.rotated_at.is_some() {
             let within_window = token.retry_until.is_some_and(|until| now <= until);
             let successor_usable = token
@@ -182,32 +183,26 @@ impl TokenStore for MemoryStore {
 
     async fn get_access_token(&self, digest: Digest) -> StoreResult<Option<AccessTokenGrant>> {
         self.with(|s| {
-            let Some(token) = s.access_tokens.get(&digest) else {
-                return Ok(None);
-            };
-            let family = s
-                .families
-                .get(&token.family_id)
-                .ok_or(StoreError::Corrupt("access token without its family"))?;
-            Ok(Some(AccessTokenGrant {
-                token: token.clone(),
-                family: family.clone(),
+            // A token whose family the purge removed is not found (see `rotate_refresh`).
+            Ok(s.access_tokens.get(&digest).and_then(|token| {
+                let family = s.families.get(&token.family_id)?;
+                Some(AccessTokenGrant {
+                    token: token.clone(),
+                    family: family.clone(),
+                })
             }))
         })
     }
 
     async fn get_refresh_token(&self, digest: Digest) -> StoreResult<Option<RefreshTokenGrant>> {
         self.with(|s| {
-            let Some(token) = s.refresh_tokens.get(&digest) else {
-                return Ok(None);
-            };
-            let family = s
-                .families
-                .get(&token.family_id)
-                .ok_or(StoreError::Corrupt("refresh token without its family"))?;
-            Ok(Some(RefreshTokenGrant {
-                token: token.clone(),
-                family: family.clone(),
+            // A token whose family the purge removed is not found (see `rotate_refresh`).
+            Ok(s.refresh_tokens.get(&digest).and_then(|token| {
+                let family = s.families.get(&token.family_id)?;
+                Some(RefreshTokenGrant {
+                    token: token.clone(),
+                    family: family.clone(),
+                })
             }))
         })
     }

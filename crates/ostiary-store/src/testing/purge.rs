@@ -24,7 +24,7 @@ async fn purge<S: Store>(store: &S, now: UnixTime, batch: usize) -> PurgeReport 
 }
 
 /// One purge removes exactly what is due — codes past `expires_at + tombstone`, tokens, sessions and
-/// emptied expired families with `expires_at < now`, sealed retries with `retry_until < now`, pending
+/// expired families with `expires_at < now` (tokens left in one are found no more), sealed retries with `retry_until < now`, pending
 /// authorizations with `pending_expires_at <= now` failed — and nothing at or inside a boundary.
 pub async fn purge_removes_exactly_what_is_due<S: Store>(store: S) {
     let now = T0 + 1000;
@@ -48,9 +48,10 @@ pub async fn purge_removes_exactly_what_is_due<S: Store>(store: S) {
     let mut stuck = user_family(client, user, None);
     stuck.expires_at = now - 1;
     let outliving = access(stuck.id, T0, now + 1000);
+    let outliving_rt = refresh(stuck.id, T0, now + 1000);
     ok(
         store
-            .create_family(&stuck, Some(&outliving), None, None)
+            .create_family(&stuck, Some(&outliving), Some(&outliving_rt), None)
             .await,
         "create_family",
     );
@@ -108,7 +109,7 @@ pub async fn purge_removes_exactly_what_is_due<S: Store>(store: S) {
         codes: 1,
         access_tokens: 1,
         refresh_tokens: 1,
-        families: 2,
+        families: 3,
         sessions: 1,
         org_authorizations_failed: 1,
         sealed_retries_cleared: 1,
@@ -149,17 +150,33 @@ pub async fn purge_removes_exactly_what_is_due<S: Store>(store: S) {
         None,
         "empty family"
     );
-    for (family, what) in [
-        (&stuck, "a family with a token left"),
-        (&edge_family, "boundary"),
-        (&live, "live"),
-    ] {
+    assert_eq!(
+        ok(store.get_family(stuck.id).await, "get_family"),
+        None,
+        "an expired family goes with tokens left"
+    );
+    for (family, what) in [(&edge_family, "boundary"), (&live, "live")] {
         assert!(
             ok(store.get_family(family.id).await, "get_family").is_some(),
             "{what} kept"
         );
     }
-    assert!(ok(store.get_access_token(outliving.digest).await, "lookup").is_some());
+    assert_eq!(
+        ok(store.get_access_token(outliving.digest).await, "lookup"),
+        None,
+        "a token of a purged family is not found"
+    );
+    assert_eq!(
+        ok(store.get_refresh_token(outliving_rt.digest).await, "lookup"),
+        None,
+        "a token of a purged family is not found"
+    );
+    let late = rotation(outliving_rt.digest, stuck.id, now, now + 30, b"late");
+    assert_eq!(
+        ok(store.rotate_refresh(&late).await, "rotate_refresh"),
+        RotateOutcome::Invalid,
+        "a token of a purged family does not rotate"
+    );
     assert!(
         ok(store.get_access_token(edge_at.digest).await, "lookup").is_some(),
         "boundary"
