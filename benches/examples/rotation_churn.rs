@@ -4,9 +4,9 @@
 //! second and the bytes the process wrote and read through system calls per rotation (WAL frames,
 //! checkpoint copies), which is what the write path costs the kernel.
 //!
-//! `ORDERED=1` replaces the first 8 bytes of every token digest by a global counter: what digests
-//! ordered by issue time (not what the keyring mints today) would save, each token insert then landing
-//! on the right-most leaf of its digest index instead of a random one.
+//! Minted digests start with their minting time, so each token insert lands on the right-most leaf of
+//! its digest index. `UNORDERED=1` overwrites that prefix with random bytes, as digests were before: what
+//! the ordering saves.
 //!
 //! Run: `cargo run --release -p ostiary-benches --example rotation_churn -- [clients] [warm-up] [measured]`
 #![allow(missing_docs)]
@@ -43,17 +43,16 @@ struct Minter {
     scope: ScopeSet,
 }
 
-/// The counter of `ORDERED=1`.
-static SEQ: AtomicU64 = AtomicU64::new(1);
-
 impl Minter {
     fn digest(&self, kind: SecretKind) -> ostiary_store::Digest {
         let digest = self.keyring.mint(kind).unwrap().1;
-        if std::env::var_os("ORDERED").is_none() {
+        if std::env::var_os("UNORDERED").is_none() {
             return digest;
         }
+        // The time prefix replaced by tag bytes from the other end of the digest: random, unordered.
         let mut bytes = *digest.as_bytes();
-        bytes[..8].copy_from_slice(&SEQ.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+        let tail: [u8; 6] = bytes[26..].try_into().unwrap();
+        bytes[..6].copy_from_slice(&tail);
         ostiary_store::Digest::from_bytes(bytes)
     }
 

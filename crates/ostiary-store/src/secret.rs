@@ -1,15 +1,28 @@
 //! Bearer secrets and their keyed digests.
 //!
 //! Every bearer secret the server hands out (authorization codes, access and refresh tokens, client secrets,
-//! session cookies) is 256 bits from the OS CSPRNG and is stored only as a keyed digest:
-//! HMAC-SHA-256 under a server-held *digest key*. A database leak therefore yields nothing that can be
-//! presented, and lookups stay a single indexed equality match.
+//! session cookies) is 32 bytes: the time it was minted (48 bits, Unix milliseconds) and 208 bits from
+//! the OS CSPRNG. It is stored only as a keyed digest: the same 48-bit time, then the first 208 bits of
+//! HMAC-SHA-256 of the whole secret under a server-held *digest key*. A database leak therefore yields
+//! nothing that can be presented, and lookups stay a single indexed equality match.
 //!
-//! A secret's text form is `<kind>_<key id>_<43 base64url characters>`, for example
-//! `ort_1_3q2-7wE…`. The kind prefix lets secret scanners recognise leaked Ostiary secrets and lets the
+//! The time prefix is there for the database: digests sort by the time they were minted, so the index
+//! of a table of tokens grows at its right edge, and inserting a token dirties the index page the
+//! inserts before it already touched instead of a random one (two per refresh-token rotation; measured
+//! on SQLite, about a third of the bytes written per rotation). It tells a holder, and a reader of the
+//! database, when the secret was minted, which the records store anyway. 208 random bits are far more
+//! than the 128 bits RFC 6749 §10.10 asks of a token, and a 208-bit truncated HMAC is as far out of
+//! reach to forge.
+//!
+//! A secret's text form is `<kind>_t<key id>_<43 base64url characters>`, for example
+//! `ort_t1_AZrq3q2-7wE…`. The kind prefix lets secret scanners recognise leaked Ostiary secrets and lets the
 //! server refuse a token presented at the wrong endpoint without a store round trip; the key id names the
 //! digest key that made its digest, so digest keys can rotate: new secrets use the current key, and
 //! existing secrets keep working as long as their key stays in the [`DigestKeyring`].
+//!
+//! Secrets minted before the time prefix, `<kind>_<key id>_<43 characters>` (no `t`: 256 random bits,
+//! digested to the whole HMAC-SHA-256 tag), are still digested their own way, so client secrets and
+//! refresh tokens issued by earlier versions keep working.
 
 use std::fmt;
 
@@ -20,8 +33,12 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-/// Length of the random part of a secret, in bytes (256 bits).
+/// Length of the random part of a secret, in bytes: [`TIME_BYTES`] of time, then random bytes.
 pub const SECRET_BYTES: usize = 32;
+/// Bytes of minting time (big-endian Unix milliseconds) that start a secret and its digest.
+const TIME_BYTES: usize = 6;
+/// Base64url characters that encode the [`TIME_BYTES`] exactly.
+const TIME_CHARS: usize = 8;
 /// Length of the random part of a secret in base64url characters.
 const SECRET_CHARS: usize = 43;
 /// Longest presented secret that is even looked at.
@@ -243,10 +260,12 @@ impl DigestKeyring {
         kind: SecretKind,
     ) -> Result<(BearerSecret, Digest), ring::error::Unspecified> {
         let mut random = Zeroizing::new([0u8; SECRET_BYTES]);
-        self.rng.fill(random.as_mut())?;
-        let mut text = String::with_capacity(kind.prefix().len() + 7 + SECRET_CHARS);
+        let (time, rest) = random.split_at_mut(TIME_BYTES);
+        self.rng.fill(rest)?;
+        time.copy_from_slice(&unix_millis_48());
+        let mut text = String::with_capacity(kind.prefix().len() + 8 + SECRET_CHARS);
         text.push_str(kind.prefix());
-        text.push('_');
+        text.push_str("_t");
         push_decimal(&mut text, self.current);
         text.push('_');
         let mut encoded = [0u8; SECRET_CHARS];
@@ -254,7 +273,12 @@ impl DigestKeyring {
             .map_err(|_| ring::error::Unspecified)?;
         text.push_str(encoded);
         let digest = self
-            .digest_with(self.current, text.as_bytes())
+            .digest_with(
+                Format::TimeOrdered,
+                self.current,
+                text.as_bytes(),
+                encoded.as_bytes(),
+            )
             .ok_or(ring::error::Unspecified)?;
         Ok((BearerSecret(Zeroizing::new(text)), digest))
     }
@@ -270,7 +294,7 @@ impl DigestKeyring {
         else {
             return Err(SecretFormatError::Malformed);
         };
-        let key_id = parse_key_id(key_id).ok_or(SecretFormatError::Malformed)?;
+        let (format, key_id) = parse_key_field(key_id).ok_or(SecretFormatError::Malformed)?;
         if random.len() != SECRET_CHARS || !random.bytes().all(is_base64url) {
             return Err(SecretFormatError::Malformed);
         }
@@ -281,7 +305,7 @@ impl DigestKeyring {
                 SecretFormatError::Malformed
             });
         }
-        self.digest_with(key_id, presented.as_bytes())
+        self.digest_with(format, key_id, presented.as_bytes(), random.as_bytes())
             .ok_or(SecretFormatError::UnknownKey)
     }
 
@@ -289,7 +313,7 @@ impl DigestKeyring {
     /// a refresh-token retry). It differs from the secret's digest, so the stored digest does not reveal it.
     pub fn derive_sealing_key(&self, presented: &BearerSecret) -> Option<Zeroizing<[u8; 32]>> {
         let mut parts = presented.expose_secret().splitn(3, '_');
-        let key_id = parts.nth(1).and_then(parse_key_id)?;
+        let (_, key_id) = parts.nth(1).and_then(parse_key_field)?;
         let key = self.key(key_id)?;
         let mut ctx = hmac::Context::with_key(key);
         ctx.update(b"ostiary sealing key\0");
@@ -317,9 +341,26 @@ impl DigestKeyring {
             .map(|(_, key)| key)
     }
 
-    fn digest_with(&self, key_id: u16, text: &[u8]) -> Option<Digest> {
+    /// The digest of the secret `text` whose random part (base64url) is `random`: under the key
+    /// `key_id`, in the digest form of `format`.
+    fn digest_with(
+        &self,
+        format: Format,
+        key_id: u16,
+        text: &[u8],
+        random: &[u8],
+    ) -> Option<Digest> {
         let tag = hmac::sign(self.key(key_id)?, text);
-        Digest::from_slice(tag.as_ref())
+        match format {
+            Format::Random => Digest::from_slice(tag.as_ref()),
+            Format::TimeOrdered => {
+                let mut digest = [0u8; 32];
+                let (time, rest) = digest.split_at_mut(TIME_BYTES);
+                Base64UrlUnpadded::decode(random.get(..TIME_CHARS)?, time).ok()?;
+                rest.copy_from_slice(tag.as_ref().get(..rest.len())?);
+                Some(Digest(digest))
+            }
+        }
     }
 }
 
@@ -338,6 +379,36 @@ fn is_known_prefix(prefix: &str) -> bool {
     ]
     .iter()
     .any(|kind| kind.prefix() == prefix)
+}
+
+/// The two text forms of a secret, told apart by its key field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `<kind>_<key id>_…`: 32 random bytes; the digest is the whole HMAC-SHA-256 tag. Minted before
+    /// time-ordered secrets, still accepted.
+    Random,
+    /// `<kind>_t<key id>_…`: 6 bytes of minting time, then 26 random bytes; the digest is that time,
+    /// then the first 26 bytes of the tag (see the module documentation).
+    TimeOrdered,
+}
+
+/// The key field of a secret: the key id, after a `t` for a time-ordered secret.
+fn parse_key_field(text: &str) -> Option<(Format, u16)> {
+    match text.strip_prefix('t') {
+        Some(id) => parse_key_id(id).map(|id| (Format::TimeOrdered, id)),
+        None => parse_key_id(text).map(|id| (Format::Random, id)),
+    }
+}
+
+/// The current time in Unix milliseconds, its low 48 bits big-endian (they last until the year 10889).
+/// A clock before 1970 gives zero: the secret is as good, only its digest sorts first.
+fn unix_millis_48() -> [u8; TIME_BYTES] {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut out = [0u8; TIME_BYTES];
+    out.copy_from_slice(&millis.to_be_bytes()[8 - TIME_BYTES..]);
+    out
 }
 
 /// Key ids are written in canonical decimal: no sign, no leading zeros, at most 5 digits.
