@@ -90,6 +90,47 @@ async fn pkce_verifier_must_match() {
     );
 }
 
+/// The code is read before it is spent, but every refused exchange still spends it: a code tried with a
+/// wrong verifier or redirect URI is burnt, and the right one afterwards gets nothing.
+#[tokio::test]
+async fn a_refused_exchange_spends_the_code() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let wrong = CodeVerifier::generate().unwrap();
+    let refused = h.exchange(&code, &wrong).await.unwrap_err();
+    assert_eq!(
+        refused.description,
+        "code_verifier does not match the code_challenge"
+    );
+    let after = h.exchange(&code, &verifier).await.unwrap_err();
+    assert_eq!(after.code, ErrorCode::InvalidGrant);
+    assert_eq!(
+        after.description,
+        "the authorization code is invalid, expired or already used"
+    );
+
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let body = params(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "https://client.example/other"),
+        ("code_verifier", verifier.expose_secret()),
+    ]);
+    assert_error(
+        h.provider.token(Some(&h.basic()), &body).await,
+        ErrorCode::InvalidGrant,
+    );
+    assert_error(h.exchange(&code, &verifier).await, ErrorCode::InvalidGrant);
+
+    // A code never issued is refused the same way, and a good code still works.
+    assert_error(
+        h.exchange("not-a-code-of-ours", &verifier).await,
+        ErrorCode::InvalidGrant,
+    );
+    let (code, _cookie, verifier) = h.sign_in().await;
+    assert!(h.exchange(&code, &verifier).await.is_ok());
+}
+
 #[tokio::test]
 async fn codes_are_bound_to_client_and_redirect_uri() {
     let h = Harness::new().await;
