@@ -1,9 +1,10 @@
 //! Reading SQLite rows through the shared decoders of [`crate::decode`].
 //!
-//! The decoders ask for columns by name. `rusqlite` finds a name by scanning every column, which costs
-//! more than the value itself on wide rows (a token joined with its family has 18 columns), so
-//! [`SqliteRow`] starts each search just after the column found last: the decoders read columns in
-//! (nearly) the order the statements select them, so most lookups compare one name.
+//! The decoders ask for columns by name. `rusqlite` finds a name by scanning every column, asking
+//! SQLite for each name, which costs more than the value itself on wide rows (a token joined with its
+//! family has 18 columns). [`SqliteRow`] compares against the statement's column names read once
+//! (see [`super::sql`]), and starts each search just after the column found last: the decoders read
+//! columns in (nearly) the order the statements select them, so most lookups compare one name.
 
 use std::cell::Cell;
 
@@ -16,26 +17,29 @@ use crate::decode::{Cols, parse_uuid};
 /// One row of a result, with typed access by column name (see the module docs).
 pub(crate) struct SqliteRow<'r, 's> {
     row: &'r rusqlite::Row<'s>,
+    /// The names of the statement's result columns, in order.
+    columns: &'r [Box<str>],
     /// Where the next name lookup starts.
     next: Cell<usize>,
 }
 
 impl<'r, 's> SqliteRow<'r, 's> {
-    pub(crate) fn new(row: &'r rusqlite::Row<'s>) -> Self {
+    /// `columns` are the names of `row`'s columns, in order.
+    pub(crate) fn new(row: &'r rusqlite::Row<'s>, columns: &'r [Box<str>]) -> Self {
         Self {
             row,
+            columns,
             next: Cell::new(0),
         }
     }
 
     /// The value of column `col`, or `Corrupt(col)` when the statement has no such column.
     fn value(&self, col: &'static str) -> StoreResult<ValueRef<'r>> {
-        let statement = self.row.as_ref();
-        let count = statement.column_count();
+        let count = self.columns.len();
         let start = self.next.get();
         for offset in 0..count {
             let index = (start + offset) % count;
-            if statement.column_name(index).is_ok_and(|name| name == col) {
+            if self.columns.get(index).is_some_and(|name| **name == *col) {
                 self.next.set(index + 1);
                 return self
                     .row
