@@ -49,12 +49,12 @@ pub(super) fn id(uuid: &Uuid) -> IdText {
 }
 
 /// What binding and decoding need to know about one statement, read from SQLite once.
-pub(super) struct Shape {
+struct Shape {
     /// For each parameter (SQLite's index − 1), the position in `params` of the argument it takes:
     /// `$N` takes the `N`th. `None` for a parameter not of that form (`?`, `:name`).
     arguments: Box<[Option<usize>]>,
     /// The names of the result columns, in order.
-    pub(super) columns: Box<[Box<str>]>,
+    columns: Box<[Box<str>]>,
 }
 
 impl Shape {
