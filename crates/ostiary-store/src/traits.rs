@@ -186,6 +186,7 @@ pub trait SessionStore {
         expires_at: UnixTime,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Records that `client` received tokens in the session. Idempotent; `false` if the session is gone.
+    /// [`TokenStore::create_family`] does this itself for a family issued in a session.
     fn add_session_client(
         &self,
         id: SessionId,
@@ -249,6 +250,10 @@ pub trait TokenStore {
     /// the creation fails. Never a live family of an ended session or a revoked authorization.
     ///
     /// Conflict as well, with nothing written, if the family id or a token digest exists.
+    ///
+    /// With a `family.session_id`, the same atomic step records `family.client_id` as a client of that
+    /// session (like [`SessionStore::add_session_client`]): a client is notified at logout exactly when
+    /// it received tokens in the session, and recording it costs no write of its own.
     fn create_family(
         &self,
         family: &TokenFamily,

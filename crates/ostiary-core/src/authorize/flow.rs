@@ -252,11 +252,9 @@ impl<S: Store> Provider<S> {
             expires_at: now + self.inner.config.lifetimes.authorization_code,
         };
         let store = &self.inner.store;
+        // The client joins the session's clients to notify at logout (OIDC Back-Channel Logout §2.5)
+        // when the code's exchange creates its token family, in the same store operation.
         store.insert_code(&record).await?;
-        // The session now has a client to notify at logout (OIDC Back-Channel Logout §2.5).
-        store
-            .add_session_client(session.id, request.client.id)
-            .await?;
         Ok(request.redirect.authorization_success(
             code.expose_secret(),
             request.state.as_deref(),

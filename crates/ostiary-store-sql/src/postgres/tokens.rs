@@ -67,7 +67,9 @@ const ROTATE: &str = "WITH won AS ( \
 /// - the organization authorization (`$8`) `FOR SHARE`: a revocation's state `UPDATE` touches no key
 ///   column, so it takes `FOR NO KEY UPDATE`, which `FOR KEY SHARE` would not block but `FOR SHARE` does.
 ///
-/// The family is inserted only if every check held, the tokens only with the family. Returns the checks
+/// The family is inserted only if every check held, the tokens only with the family, and so is the
+/// family's client into the session's client list (`session_clients`, for back-channel logout): the
+/// session's `FOR KEY SHARE` lock keeps it from being deleted before the commit. Returns the checks
 /// and how many families were created (0 or 1). The CTEs are materialized so each runs, and locks, once.
 const CREATE_FAMILY: &str = "WITH code AS MATERIALIZED ( \
        SELECT replayed_at FROM codes WHERE digest = $1 FOR UPDATE), \
@@ -89,7 +91,11 @@ const CREATE_FAMILY: &str = "WITH code AS MATERIALIZED ( \
      refresh AS ( \
        INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at, rotated_at, successor, \
                                    retry_until, sealed_retry) \
-       SELECT $20, $21, $22, $23, $24, $25, $26, $27 FROM family WHERE $20::bytea IS NOT NULL) \
+       SELECT $20, $21, $22, $23, $24, $25, $26, $27 FROM family WHERE $20::bytea IS NOT NULL), \
+     sess_client AS ( \
+       INSERT INTO session_clients (session_id, client_id) \
+       SELECT $7, $3 FROM family WHERE $7::uuid IS NOT NULL \
+       ON CONFLICT (session_id, client_id) DO NOTHING) \
      SELECT code_live, session_live, authorization_live, \
             (SELECT count(*) FROM family) AS created FROM checks";
 

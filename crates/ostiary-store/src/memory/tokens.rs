@@ -70,6 +70,14 @@ impl State {
         if let Some(refresh) = refresh {
             self.refresh_tokens.insert(refresh.digest, refresh.clone());
         }
+        // Checked live above, so it is there.
+        if let Some(session) = family
+            .session_id
+            .and_then(|id| self.sessions.get_mut(&id))
+            .filter(|session| !session.clients.contains(&family.client_id))
+        {
+            session.clients.push(family.client_id);
+        }
         Ok(())
     }
 

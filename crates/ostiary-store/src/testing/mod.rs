@@ -174,6 +174,7 @@ macro_rules! __conformance_cases {
             registry_delete_cascades,
             sessions_lookup,
             sessions_clients,
+            sessions_clients_from_families,
             sessions_end_revokes_and_notifies,
             sessions_reauthenticate,
             codes_consume_once,

@@ -112,6 +112,55 @@ pub async fn sessions_clients<S: Store>(store: S) {
     ));
 }
 
+/// `create_family` in a session records the family's client with it, once per client; a family without a
+/// session, or one that is refused, records nothing.
+pub async fn sessions_clients_from_families<S: Store>(store: S) {
+    let alice = UserId::new_random();
+    let sess = live_session(&store, alice, T0 + HOUR).await;
+    let other = live_session(&store, alice, T0 + HOUR).await;
+    let (c1, c2, elsewhere, refused) = (
+        ClientId::new_random(),
+        ClientId::new_random(),
+        ClientId::new_random(),
+        ClientId::new_random(),
+    );
+    for (client, session) in [
+        (c1, Some(sess.id)),
+        (c2, Some(sess.id)),
+        (c1, Some(sess.id)),
+        (elsewhere, None),
+    ] {
+        let family = user_family(client, alice, session);
+        ok(
+            store.create_family(&family, None, None, None).await,
+            "create_family",
+        );
+    }
+    // Refused (the family id is taken): the client must not join the session either.
+    let first = user_family(c1, alice, Some(sess.id));
+    ok(
+        store.create_family(&first, None, None, None).await,
+        "create_family",
+    );
+    let mut taken = user_family(refused, alice, Some(sess.id));
+    taken.id = first.id;
+    conflict(
+        store.create_family(&taken, None, None, None).await,
+        "create_family with a taken family id",
+    );
+    let stored = ok(store.get_session(sess.id).await, "get_session").expect("session exists");
+    assert_eq!(
+        sorted(stored.clients, |c| *c),
+        sorted([c1, c2], |c| *c),
+        "the session's clients are those its families were issued to, each once"
+    );
+    let untouched = ok(store.get_session(other.id).await, "get_session").expect("session exists");
+    assert!(
+        untouched.clients.is_empty(),
+        "a family records its client only with its own session"
+    );
+}
+
 /// `end_session` deletes the session, revokes exactly its unrevoked families (and counts them), and
 /// enqueues exactly one notification per client of the session that still exists and has a
 /// `backchannel_logout_uri`, with the right claims, due at `now`; a second call gets `None`.
