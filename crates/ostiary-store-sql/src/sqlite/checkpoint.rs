@@ -55,7 +55,7 @@ impl Checkpointer {
         // from ever writing a page itself.
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
-            .name("ostiary-sqlite-checkpoint".to_owned())
+            .name("sqlite-wal-ckpt".to_owned())
             .spawn(move || run(&conn, &writer, &stopped))?;
         Ok(Self { stop, thread })
     }

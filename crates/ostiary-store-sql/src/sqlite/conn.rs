@@ -149,11 +149,12 @@ fn close_slot(slot: &Slot) {
 /// between the transaction's reads and its writes. Commits when `f` succeeds, rolls back when it fails.
 ///
 /// Inside a transaction already open, which is only ever the writer thread's batch (see
-/// [`super::writer`]), `f` simply runs: the writer runs each operation in a savepoint of its own and
-/// rolls back to it when the operation fails, which undoes exactly what `f` did. Every caller hands
-/// `f`'s error straight back as its operation's, so a nested savepoint would only add two statements
-/// to every write (without them: ~10 % more rotations/s in `benches/examples/rotation_churn.rs`). An
-/// operation that went on after a failed `transaction` would keep `f`'s partial changes: none does.
+/// [`super::writer`]), `f` simply runs. A guarded operation runs in a savepoint of its own, rolled back
+/// when the operation fails, which undoes exactly what `f` did; an unguarded one that fails after a
+/// change takes its batch's transaction down with it. Every caller hands `f`'s error straight back as
+/// its operation's, so a nested savepoint would only add two statements to every write (without them:
+/// ~10 % more rotations/s in `benches/examples/rotation_churn.rs`). An operation that went on after a
+/// failed `transaction` would keep `f`'s partial changes: none does.
 pub(super) fn transaction<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,

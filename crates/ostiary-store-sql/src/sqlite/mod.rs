@@ -250,4 +250,18 @@ impl SqliteStore {
             None => self.inner.pool.write(f),
         }
     }
+
+    /// [`Self::write`] without a savepoint of its own in a group commit, for the hot writes: `f` must
+    /// refuse only before its first change (see [`writer`]). Outside a group commit the same as
+    /// [`Self::write`].
+    async fn write_unguarded<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(writer) => writer.write_unguarded(f).await,
+            None => self.inner.pool.write(f),
+        }
+    }
 }

@@ -123,7 +123,9 @@ struct NewFamily {
 
 /// Checks that the grant is live and writes the family and its tokens, in one transaction: the write
 /// lock is held from the checks to the commit, so a replay, an `end_session` or a revocation cannot slip
-/// in between.
+/// in between. Runs unguarded (see [`super::writer`]): the refusals (the checks, a taken family id)
+/// come before the first change; only a taken token digest (never, for 256-bit random secrets) fails
+/// after it, and then rolls back the batch.
 fn create_family(conn: &Connection, new: &NewFamily) -> StoreResult<()> {
     let family = &new.family;
     let (subject_type, subject_id) = encode::subject(&family.subject)?;
@@ -169,7 +171,11 @@ fn create_family(conn: &Connection, new: &NewFamily) -> StoreResult<()> {
         }
         // The session was checked live above; its client list gains this family's client.
         if let Some(session) = &session {
-            execute(conn, ADD_CLIENT, &[session, &id(family.client_id.as_uuid())])?;
+            execute(
+                conn,
+                ADD_CLIENT,
+                &[session, &id(family.client_id.as_uuid())],
+            )?;
         }
         Ok(())
     })
@@ -177,7 +183,8 @@ fn create_family(conn: &Connection, new: &NewFamily) -> StoreResult<()> {
 
 /// The rotation as one transaction: the compare-and-set, then the successor and the new access token
 /// for the winner; for a loser, the settled state decides between retry, replay (revoking the family)
-/// and invalid.
+/// and invalid. Runs unguarded (see [`super::writer`]): every outcome is an `Ok`, and only a taken token
+/// digest (never, for 256-bit random secrets) fails after the compare-and-set.
 fn rotate(conn: &Connection, rotation: &Rotation) -> StoreResult<RotateOutcome> {
     let family_id = rotation.refresh.family_id;
     let now = rotation.now;
@@ -236,7 +243,8 @@ impl TokenStore for SqliteStore {
             refresh: refresh.cloned(),
             from_code,
         };
-        self.write(move |conn| create_family(conn, &new)).await
+        self.write_unguarded(move |conn| create_family(conn, &new))
+            .await
     }
 
     async fn get_family(&self, family: FamilyId) -> StoreResult<Option<TokenFamily>> {
@@ -284,7 +292,8 @@ impl TokenStore for SqliteStore {
 
     async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         let rotation = rotation.clone();
-        self.write(move |conn| rotate(conn, &rotation)).await
+        self.write_unguarded(move |conn| rotate(conn, &rotation))
+            .await
     }
 
     async fn revoke_access_token(&self, digest: Digest, now: UnixTime) -> StoreResult<bool> {
