@@ -1,7 +1,8 @@
 //! Identifiers of the domain records.
 //!
 //! Every identifier is a random (version 4) UUID, wrapped in its own type so that a client id can never be
-//! passed where a user id is expected. They are public identifiers, not secrets: they appear in URLs, tokens
+//! passed where a user id is expected; token families minted by the protocol core are time-ordered
+//! ([`FamilyId::new_time_ordered`]). They are public identifiers, not secrets: they appear in URLs, tokens
 //! (`sub`, `client_id`, `sid`) and logs.
 
 use std::fmt;
@@ -88,6 +89,17 @@ uuid_id!(
     /// one organization authorization), revoked together.
     FamilyId
 );
+
+impl FamilyId {
+    /// A new time-ordered identifier (UUID version 7: 48 bits of Unix milliseconds, then 74 random bits
+    /// from the OS CSPRNG), so that a store's index on family ids grows at its end. A random id sent
+    /// every new family to a random leaf of that index, one more page written per sign-in (about one
+    /// in eight of an SSO flow's WAL pages on SQLite). A family id is not a secret, and the creation
+    /// time it reveals is the `iat` of the family's first tokens.
+    pub fn new_time_ordered() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
 uuid_id!(
     /// An organization-level authorization of a partner client.
     OrgAuthorizationId
@@ -106,6 +118,17 @@ mod tests {
         let id = ClientId::new_random();
         let parsed: ClientId = id.to_string().parse().unwrap();
         assert_eq!(id, parsed);
+    }
+
+    /// Time-ordered family ids sort in the order they were made, as UUIDs (PostgreSQL's order) and as
+    /// their text (SQLite's), and are version 7.
+    #[test]
+    fn time_ordered_family_ids_sort_by_creation() {
+        let ids: Vec<FamilyId> = (0..2000).map(|_| FamilyId::new_time_ordered()).collect();
+        assert!(ids.iter().all(|id| id.as_uuid().get_version_num() == 7));
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "UUID order");
+        let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        assert!(texts.windows(2).all(|w| w[0] < w[1]), "text order");
     }
 
     #[test]

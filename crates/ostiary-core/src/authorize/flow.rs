@@ -247,7 +247,7 @@ impl<S: Store> Provider<S> {
             session_id: session.id,
             auth_time: session.auth_time,
             amr: session.amr.clone(),
-            family_id: FamilyId::new_random(),
+            family_id: FamilyId::new_time_ordered(),
             created_at: now,
             expires_at: now + self.inner.config.lifetimes.authorization_code,
         };
