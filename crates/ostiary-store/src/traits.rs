@@ -227,6 +227,49 @@ pub trait CodeStore {
         digest: Digest,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<ConsumeCode>> + Send;
+    /// A code exchange: [`Self::consume_code`], then, for the caller that consumed it, `check` on the
+    /// code (the binding to the client and redirect URI, PKCE) and, if it accepts, the
+    /// [`TokenStore::create_family`] of what it returns with `from_code` = `digest`. A refusal by the
+    /// check or by `create_family` leaves the code spent and nothing else written. `check` must be
+    /// quick and must not block: a backend may run it inside its write transaction.
+    ///
+    /// The default runs the two operations one after the other, which is what their own guarantees
+    /// make correct (a replay between them makes `create_family` fail). A backend may run them as one
+    /// transaction, saving a commit: the SQLite store does.
+    fn exchange_code<R, F>(
+        &self,
+        digest: Digest,
+        now: UnixTime,
+        check: F,
+    ) -> impl Future<Output = StoreResult<CodeExchange<R>>> + Send
+    where
+        Self: TokenStore + Sync,
+        R: Send + 'static,
+        F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
+    {
+        async move {
+            let code = match self.consume_code(digest, now).await? {
+                ConsumeCode::Consumed(code) => code,
+                other => return Ok(CodeExchange::NotConsumed(other)),
+            };
+            let new = match check(&code) {
+                Ok(new) => new,
+                Err(refusal) => return Ok(CodeExchange::Refused(refusal)),
+            };
+            let created = self
+                .create_family(
+                    &new.family,
+                    new.access.as_ref(),
+                    new.refresh.as_ref(),
+                    Some(digest),
+                )
+                .await;
+            Ok(match created {
+                Ok(()) => CodeExchange::Issued(code),
+                Err(error) => CodeExchange::NotCreated(error),
+            })
+        }
+    }
 }
 
 /// Token families, access tokens and refresh tokens.

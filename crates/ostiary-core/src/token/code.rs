@@ -2,10 +2,11 @@
 
 use ostiary_pkce::{CodeChallenge, CodeVerifier};
 use ostiary_store::{
-    AuthorizationCode, Client, ConsumeCode, SecretKind, Store, StoreError, Subject, TokenFamily,
+    AuthorizationCode, Client, ClientId, CodeExchange, ConsumeCode, NewFamily, SecretKind, Store,
+    StoreError, Subject, TokenFamily,
 };
 
-use super::issue::Grant;
+use super::issue::{Grant, Minted};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::params::Params;
@@ -31,74 +32,107 @@ impl<S: Store> Provider<S> {
         let now = self.now();
         let store = &self.inner.store;
 
-        // Single use (RFC 6749 §4.1.2): exactly one request consumes the code. A replay revokes what the
-        // first exchange issued (the store does so in the same atomic step).
+        // The new tokens' secrets exist before the store call, which writes their digests; the
+        // secrets themselves never leave this function.
+        let minted = self.mint_tokens(client, true)?;
+        let check = {
+            let client_id = client.id;
+            let redirect_uri = redirect_uri.to_owned();
+            let verifier = params.get("code_verifier").map(str::to_owned);
+            let lifetimes = self.inner.config.lifetimes;
+            let (access, refresh) = minted.digests();
+            move |record: &AuthorizationCode| {
+                check_binding(record, client_id, &redirect_uri)?;
+                check_pkce(record, verifier.as_deref())?;
+                let family = family_of(record, client_id, lifetimes.grant, now);
+                let (access, refresh) =
+                    Minted::records_for(access, refresh, &lifetimes, &family, &record.scope, now);
+                Ok(NewFamily {
+                    family,
+                    access: Some(access),
+                    refresh,
+                })
+            }
+        };
+        // Single use (RFC 6749 §4.1.2): exactly one request consumes the code, and a refused exchange
+        // (wrong client, redirect_uri or verifier) spends it too. A replay revokes what the first
+        // exchange issued (the store does so in the same atomic step). The family is created in the
+        // same store operation as the consume.
         let record = match store
-            .consume_code(digest, now)
+            .exchange_code(digest, now, check)
             .await
             .map_err(server_error)?
         {
-            ConsumeCode::Consumed(record) => record,
-            ConsumeCode::AlreadyUsed {
+            CodeExchange::Issued(record) => record,
+            CodeExchange::Refused(error) => return Err(error),
+            // The user signed out (or the session expired) between the code and its exchange.
+            CodeExchange::NotCreated(StoreError::Conflict("session ended")) => {
+                return Err(OAuthError::invalid_grant(
+                    "the session this code was issued in has ended",
+                ));
+            }
+            CodeExchange::NotCreated(StoreError::Conflict(_)) => return Err(invalid_code()),
+            CodeExchange::NotCreated(e) => return Err(server_error(e)),
+            CodeExchange::NotConsumed(ConsumeCode::AlreadyUsed {
                 family_id,
                 client_id,
-            } => {
+            }) => {
                 tracing::warn!(%family_id, %client_id, "authorization code replayed: its tokens were revoked");
                 return Err(invalid_code());
             }
+            // Expired or unknown.
             _ => return Err(invalid_code()),
         };
-        check_binding(&record, client, redirect_uri)?;
-        check_pkce(&record, params.get("code_verifier"))?;
+        let family = family_of(&record, client.id, self.inner.config.lifetimes.grant, now);
 
         let user = match store.get_user(record.user_id).await.map_err(server_error)? {
             Some(user) if !user.disabled => user,
             _ => {
+                // The family was created with the code; its tokens were never handed out.
+                store
+                    .revoke_family(family.id, now)
+                    .await
+                    .map_err(server_error)?;
                 return Err(OAuthError::invalid_grant(
                     "the user of this authorization is no longer active",
                 ));
             }
         };
-        let family = TokenFamily {
-            id: record.family_id,
-            client_id: client.id,
-            subject: Subject::User(user.id),
-            scope: record.scope.clone(),
-            session_id: Some(record.session_id),
-            org_authorization_id: None,
-            auth_time: Some(record.auth_time),
-            amr: record.amr.clone(),
-            created_at: now,
-            expires_at: now + self.inner.config.lifetimes.grant,
-            revoked_at: None,
-        };
-        let issued = self.issue(&Grant {
-            client,
-            family: &family,
-            scope: &record.scope,
-            user: Some(&user),
-            nonce: record.nonce.as_deref(),
-            with_refresh: true,
-            now,
-        })?;
-        match store
-            .create_family(
-                &family,
-                Some(&issued.access),
-                issued.refresh.as_ref(),
-                Some(digest),
-            )
-            .await
-        {
-            Ok(()) => Ok(issued.json),
-            // The user signed out (or the session expired) between the code and its exchange.
-            Err(StoreError::Conflict("session ended")) => Err(OAuthError::invalid_grant(
-                "the session this code was issued in has ended",
-            )),
-            // A replay of this code won the race between our consume and our insert.
-            Err(StoreError::Conflict(_)) => Err(invalid_code()),
-            Err(e) => Err(server_error(e)),
-        }
+        self.respond(
+            &minted,
+            &Grant {
+                client,
+                family: &family,
+                scope: &record.scope,
+                user: Some(&user),
+                nonce: record.nonce.as_deref(),
+                with_refresh: true,
+                now,
+            },
+        )
+    }
+}
+
+/// The family a code's exchange creates: the code's user, scope, session and authentication, for
+/// `lifetime` seconds from `now`.
+fn family_of(
+    record: &AuthorizationCode,
+    client_id: ClientId,
+    lifetime: i64,
+    now: i64,
+) -> TokenFamily {
+    TokenFamily {
+        id: record.family_id,
+        client_id,
+        subject: Subject::User(record.user_id),
+        scope: record.scope.clone(),
+        session_id: Some(record.session_id),
+        org_authorization_id: None,
+        auth_time: Some(record.auth_time),
+        amr: record.amr.clone(),
+        created_at: now,
+        expires_at: now + lifetime,
+        revoked_at: None,
     }
 }
 
@@ -106,10 +140,10 @@ impl<S: Store> Provider<S> {
 /// authorization request.
 fn check_binding(
     record: &AuthorizationCode,
-    client: &Client,
+    client: ClientId,
     redirect_uri: &str,
 ) -> Result<(), OAuthError> {
-    if record.client_id != client.id {
+    if record.client_id != client {
         return Err(OAuthError::invalid_grant(
             "the authorization code was issued to another client",
         ));

@@ -3,13 +3,14 @@
 
 use ostiary_jose::{AccessTokenClaims, IdTokenClaims};
 use ostiary_store::{
-    AccessTokenFormat, AccessTokenRecord, BearerSecret, Client, RefreshTokenRecord, ScopeSet,
-    SecretKind, TokenFamily, User,
+    AccessTokenFormat, AccessTokenRecord, BearerSecret, Client, Digest, RefreshTokenRecord,
+    ScopeSet, SecretKind, TokenFamily, User,
 };
 use serde::Serialize;
 
 use crate::Provider;
 use crate::claims::standard_claims;
+use crate::config::Lifetimes;
 use crate::error::OAuthError;
 
 /// What an issuance produced: the response body and the records to store.
@@ -45,98 +46,171 @@ struct TokenResponse<'a> {
     id_token: Option<String>,
 }
 
-impl<S> Provider<S> {
-    pub(crate) fn issue(&self, grant: &Grant<'_>) -> Result<Issued, OAuthError> {
-        let lifetimes = &self.inner.config.lifetimes;
-        let now = grant.now;
-        let access_expires = (now + lifetimes.access_token).min(grant.family.expires_at);
-        let (access_token, access_digest) = self.access_token(grant, access_expires)?;
+/// The secrets of a response, minted before anything is stored: the store keeps only their digests.
+pub(crate) struct Minted {
+    /// The opaque access token, or the `jti` of a JWT access token (signed in [`Provider::respond`]).
+    access: BearerSecret,
+    access_digest: Digest,
+    refresh: Option<(BearerSecret, Digest)>,
+}
+
+impl Minted {
+    /// The digests of the access token (or its `jti`) and of the refresh token: what the store keeps.
+    pub(crate) fn digests(&self) -> (Digest, Option<Digest>) {
+        (self.access_digest, self.refresh.as_ref().map(|(_, d)| *d))
+    }
+
+    /// The records to store for a grant whose family is `family`.
+    pub(crate) fn records(
+        &self,
+        lifetimes: &Lifetimes,
+        family: &TokenFamily,
+        scope: &ScopeSet,
+        now: i64,
+    ) -> (AccessTokenRecord, Option<RefreshTokenRecord>) {
+        let (access, refresh) = self.digests();
+        Self::records_for(access, refresh, lifetimes, family, scope, now)
+    }
+
+    /// [`Self::records`] from the digests alone: pure and free of secrets, so a store may build them
+    /// inside its write transaction (see `CodeStore::exchange_code`).
+    pub(crate) fn records_for(
+        access: Digest,
+        refresh: Option<Digest>,
+        lifetimes: &Lifetimes,
+        family: &TokenFamily,
+        scope: &ScopeSet,
+        now: i64,
+    ) -> (AccessTokenRecord, Option<RefreshTokenRecord>) {
         let access = AccessTokenRecord {
-            digest: access_digest,
-            family_id: grant.family.id,
-            scope: grant.scope.clone(),
+            digest: access,
+            family_id: family.id,
+            scope: scope.clone(),
             issued_at: now,
-            expires_at: access_expires,
+            expires_at: access_expiry(lifetimes, family, now),
             revoked_at: None,
         };
-        let refresh = if grant.with_refresh {
-            let (token, digest) = self
-                .mint(SecretKind::RefreshToken)
-                .ok_or_else(OAuthError::server_error)?;
-            let record = RefreshTokenRecord {
-                digest,
-                family_id: grant.family.id,
-                issued_at: now,
-                expires_at: (now + lifetimes.refresh_token).min(grant.family.expires_at),
-                rotated_at: None,
-                successor: None,
-                retry_until: None,
-                sealed_retry: None,
-            };
-            Some((token, record))
+        let refresh = refresh.map(|digest| RefreshTokenRecord {
+            digest,
+            family_id: family.id,
+            issued_at: now,
+            expires_at: (now + lifetimes.refresh_token).min(family.expires_at),
+            rotated_at: None,
+            successor: None,
+            retry_until: None,
+            sealed_retry: None,
+        });
+        (access, refresh)
+    }
+}
+
+/// An access token lives its configured lifetime, never past its family.
+fn access_expiry(lifetimes: &Lifetimes, family: &TokenFamily, now: i64) -> i64 {
+    (now + lifetimes.access_token).min(family.expires_at)
+}
+
+impl<S> Provider<S> {
+    /// Mints, builds the records and signs in one go: for grants whose family is known up front.
+    pub(crate) fn issue(&self, grant: &Grant<'_>) -> Result<Issued, OAuthError> {
+        let minted = self.mint_tokens(grant.client, grant.with_refresh)?;
+        let (access, refresh) = minted.records(
+            &self.inner.config.lifetimes,
+            grant.family,
+            grant.scope,
+            grant.now,
+        );
+        let json = self.respond(&minted, grant)?;
+        Ok(Issued {
+            json,
+            access,
+            refresh,
+        })
+    }
+
+    /// The secrets of a new access token (its `jti`, for a client with JWT access tokens) and, if
+    /// asked, of a refresh token.
+    pub(crate) fn mint_tokens(
+        &self,
+        client: &Client,
+        with_refresh: bool,
+    ) -> Result<Minted, OAuthError> {
+        let kind = match client.metadata.access_token_format {
+            AccessTokenFormat::Jwt => SecretKind::JwtId,
+            _ => SecretKind::AccessToken,
+        };
+        let (access, access_digest) = self.mint(kind).ok_or_else(OAuthError::server_error)?;
+        let refresh = if with_refresh {
+            Some(
+                self.mint(SecretKind::RefreshToken)
+                    .ok_or_else(OAuthError::server_error)?,
+            )
         } else {
             None
         };
+        Ok(Minted {
+            access,
+            access_digest,
+            refresh,
+        })
+    }
+
+    /// The token response (RFC 6749 §5.1, OIDC Core §3.1.3.3) for `minted`: signs the JWT access token
+    /// (if the client has those) and the ID token (for a user and the `openid` scope).
+    pub(crate) fn respond(&self, minted: &Minted, grant: &Grant<'_>) -> Result<String, OAuthError> {
+        let now = grant.now;
+        let access_expires = access_expiry(&self.inner.config.lifetimes, grant.family, now);
+        let jwt;
+        let access_token = match grant.client.metadata.access_token_format {
+            AccessTokenFormat::Jwt => {
+                jwt = self.access_jwt(grant, minted.access.expose_secret(), access_expires)?;
+                jwt.as_str()
+            }
+            _ => minted.access.expose_secret(),
+        };
         let id_token = match grant.user {
             Some(user) if grant.scope.contains("openid") => {
-                Some(self.id_token(grant, user, access_token.expose_secret())?)
+                Some(self.id_token(grant, user, access_token)?)
             }
             _ => None,
         };
         let body = TokenResponse {
-            access_token: access_token.expose_secret(),
+            access_token,
             token_type: "Bearer",
             expires_in: access_expires - now,
-            refresh_token: refresh.as_ref().map(|(t, _)| t.expose_secret()),
+            refresh_token: minted.refresh.as_ref().map(|(t, _)| t.expose_secret()),
             scope: grant.scope.to_string(),
             id_token,
         };
-        let json = serde_json::to_string(&body).map_err(|_| OAuthError::server_error())?;
-        Ok(Issued {
-            json,
-            access,
-            refresh: refresh.map(|(_, r)| r),
-        })
+        serde_json::to_string(&body).map_err(|_| OAuthError::server_error())
     }
 
-    /// An opaque access token, or a JWT (RFC 9068) whose `jti` is digested for lookups.
-    fn access_token(
+    /// A JWT access token (RFC 9068) with the minted `jti` (whose digest the store keeps).
+    fn access_jwt(
         &self,
         grant: &Grant<'_>,
+        jti: &str,
         expires_at: i64,
-    ) -> Result<(BearerSecret, ostiary_store::Digest), OAuthError> {
-        match grant.client.metadata.access_token_format {
-            AccessTokenFormat::Jwt => {
-                let (jti, digest) = self
-                    .mint(SecretKind::JwtId)
-                    .ok_or_else(OAuthError::server_error)?;
-                let issuer = self.issuer();
-                let mut claims = AccessTokenClaims::new(
-                    issuer,
-                    grant.family.subject.sub(),
-                    issuer,
-                    grant.client.id.to_string(),
-                    jti.expose_secret(),
-                    grant.now,
-                    expires_at,
-                );
-                claims.scope = Some(grant.scope.to_string());
-                claims.auth_time = grant.family.auth_time;
-                let jwt = self
-                    .inner
-                    .keys
-                    .get()
-                    .sign_access_token(&claims)
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "signing an access token failed");
-                        OAuthError::server_error()
-                    })?;
-                Ok((BearerSecret::from_issued(jwt), digest))
-            }
-            _ => self
-                .mint(SecretKind::AccessToken)
-                .ok_or_else(OAuthError::server_error),
-        }
+    ) -> Result<String, OAuthError> {
+        let issuer = self.issuer();
+        let mut claims = AccessTokenClaims::new(
+            issuer,
+            grant.family.subject.sub(),
+            issuer,
+            grant.client.id.to_string(),
+            jti,
+            grant.now,
+            expires_at,
+        );
+        claims.scope = Some(grant.scope.to_string());
+        claims.auth_time = grant.family.auth_time;
+        self.inner
+            .keys
+            .get()
+            .sign_access_token(&claims)
+            .map_err(|e| {
+                tracing::error!(error = %e, "signing an access token failed");
+                OAuthError::server_error()
+            })
     }
 
     /// The ID token (OIDC Core §2, §3.1.3.6): `at_hash` always, since an access token is always issued.

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use ostiary_core::ErrorCode;
 use ostiary_jose::Validation;
 use ostiary_pkce::CodeVerifier;
+use ostiary_store::{TokenStore, User, UserStore};
 use serde_json::Value;
 
 use crate::harness::*;
@@ -117,6 +118,33 @@ async fn a_refused_exchange_spends_the_code() {
     );
     let (code, _cookie, verifier) = h.sign_in().await;
     assert!(h.exchange(&code, &verifier).await.is_ok());
+}
+
+/// A user disabled between the code and its exchange gets no tokens: the exchange is refused, the
+/// code is spent, and the family the exchange created with it is revoked at once.
+#[tokio::test]
+async fn a_disabled_user_gets_no_tokens_from_a_code() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let store = h.provider.store();
+    let disabled = User {
+        disabled: true,
+        ..h.user.clone()
+    };
+    assert!(store.update_user(&disabled).await.unwrap());
+    let refused = h.exchange(&code, &verifier).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidGrant);
+    assert_eq!(
+        refused.description,
+        "the user of this authorization is no longer active"
+    );
+    assert_eq!(
+        store.revoke_by_user(h.user.id, START).await.unwrap(),
+        0,
+        "the family created with the code is revoked already"
+    );
+    assert!(store.update_user(&h.user).await.unwrap());
+    assert_error(h.exchange(&code, &verifier).await, ErrorCode::InvalidGrant);
 }
 
 #[tokio::test]

@@ -1,13 +1,13 @@
 //! Authorization codes on SQLite.
 
 use ostiary_store::records::*;
-use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreResult};
+use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreResult, TokenStore};
 use rusqlite::Connection;
 
 use super::SqliteStore;
 use super::conn::transaction;
 use super::sql::{execute, id, query_opt};
-use super::tokens::revoke_family_in;
+use super::tokens::{self, FamilyWrite, revoke_family_in};
 use crate::columns::*;
 use crate::decode::{self, Cols};
 use crate::encode;
@@ -57,6 +57,47 @@ impl CodeStore for SqliteStore {
         // Refuses nothing: every outcome is an `Ok`.
         self.write_unguarded(move |conn| consume(conn, &digest, now))
             .await
+    }
+
+    /// One operation of the writer, so one commit (and one trip to the writer thread) for the two
+    /// writes of an exchange. It runs unguarded: what refuses after the consume (the check, the
+    /// grant checks of `create_family`, a taken family id) refuses before writing anything more, and
+    /// the consume stays; only a taken token digest fails after a change, and then the whole
+    /// transaction is rolled back, the consume with it (see [`super::writer`]).
+    async fn exchange_code<R, F>(
+        &self,
+        digest: Digest,
+        now: UnixTime,
+        check: F,
+    ) -> StoreResult<CodeExchange<R>>
+    where
+        Self: TokenStore + Sync,
+        R: Send + 'static,
+        F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
+    {
+        self.write_unguarded(move |conn| {
+            let code = match consume(conn, &digest, now)? {
+                ConsumeCode::Consumed(code) => code,
+                other => return Ok(CodeExchange::NotConsumed(other)),
+            };
+            let new = match check(&code) {
+                Ok(new) => new,
+                Err(refusal) => return Ok(CodeExchange::Refused(refusal)),
+            };
+            let write = FamilyWrite {
+                family: new.family,
+                access: new.access,
+                refresh: new.refresh,
+                from_code: Some(digest),
+            };
+            let before = conn.total_changes();
+            match tokens::create_family(conn, &write) {
+                Ok(()) => Ok(CodeExchange::Issued(code)),
+                Err(error) if conn.total_changes() == before => Ok(CodeExchange::NotCreated(error)),
+                Err(error) => Err(error),
+            }
+        })
+        .await
     }
 }
 

@@ -6,7 +6,8 @@
 
 use ostiary_store::records::*;
 use ostiary_store::{
-    ClientId, Digest, FamilyId, OrgAuthorizationId, SessionId, StoreResult, TokenStore, UserId,
+    ClientId, Digest, FamilyId, OrgAuthorizationId, SessionId, StoreError, StoreResult, TokenStore,
+    UserId,
 };
 use rusqlite::Connection;
 
@@ -15,8 +16,9 @@ use super::conn::transaction;
 use super::sessions::ADD_CLIENT;
 use super::sql::{IdText, Params, execute, id, query_one, query_opt};
 use crate::columns::*;
+use crate::decode::{self, Cols};
+use crate::encode;
 use crate::logic::{self, GrantChecks, Spent, SpentRefresh};
-use crate::{decode, encode};
 
 const INSERT_FAMILY: &str = "INSERT INTO token_families (id, client_id, subject_type, subject_id, \
      scope, session_id, org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
@@ -36,6 +38,12 @@ const GRANT_CHECKS: &str = "SELECT \
      ($2 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = $2 AND expires_at > $4)) AS session_live, \
      ($3 IS NULL OR EXISTS (SELECT 1 FROM org_authorizations WHERE id = $3 AND state = 'active')) \
        AS authorization_live";
+
+/// Whether a new family's access (`$1`) or refresh (`$2`) token digest is taken: checked before the
+/// first insert, so that `create_family` refuses before it changes anything.
+const TOKENS_TAKEN: &str = "SELECT \
+     EXISTS (SELECT 1 FROM access_tokens WHERE digest = $1) \
+     OR EXISTS (SELECT 1 FROM refresh_tokens WHERE digest = $2) AS taken";
 
 /// The compare-and-set of a rotation: the presented token (`$1`), unspent and unexpired, in its live
 /// family (`$6`), becomes rotated.
@@ -114,19 +122,18 @@ fn insert_refresh(conn: &Connection, token: &RefreshTokenRecord) -> StoreResult<
 }
 
 /// What `create_family` writes, owned so that it can move to the writer thread.
-struct NewFamily {
-    family: TokenFamily,
-    access: Option<AccessTokenRecord>,
-    refresh: Option<RefreshTokenRecord>,
-    from_code: Option<Digest>,
+pub(super) struct FamilyWrite {
+    pub(super) family: TokenFamily,
+    pub(super) access: Option<AccessTokenRecord>,
+    pub(super) refresh: Option<RefreshTokenRecord>,
+    pub(super) from_code: Option<Digest>,
 }
 
 /// Checks that the grant is live and writes the family and its tokens, in one transaction: the write
 /// lock is held from the checks to the commit, so a replay, an `end_session` or a revocation cannot slip
-/// in between. Runs unguarded (see [`super::writer`]): the refusals (the checks, a taken family id)
-/// come before the first change; only a taken token digest (never, for 256-bit random secrets) fails
-/// after it, and then rolls back the batch.
-fn create_family(conn: &Connection, new: &NewFamily) -> StoreResult<()> {
+/// in between. Runs unguarded (see [`super::writer`]): every refusal (the grant checks, a taken token
+/// digest, then a taken family id at the first insert) comes before the first change.
+pub(super) fn create_family(conn: &Connection, new: &FamilyWrite) -> StoreResult<()> {
     let family = &new.family;
     let (subject_type, subject_id) = encode::subject(&family.subject)?;
     let amr = encode::amr(&family.amr)?;
@@ -143,6 +150,16 @@ fn create_family(conn: &Connection, new: &NewFamily) -> StoreResult<()> {
             )?;
             if let Some(refusal) = checks.refusal() {
                 return Err(refusal);
+            }
+        }
+        if new.access.is_some() || new.refresh.is_some() {
+            let access = new.access.as_ref().map(|a| a.digest.as_bytes().as_slice());
+            let refresh = new.refresh.as_ref().map(|r| r.digest.as_bytes().as_slice());
+            let taken = query_one(conn, TOKENS_TAKEN, &[&access, &refresh], |r| {
+                r.flag("taken")
+            })?;
+            if taken {
+                return Err(StoreError::Conflict("token digest"));
             }
         }
         execute(
@@ -237,7 +254,7 @@ impl TokenStore for SqliteStore {
         refresh: Option<&RefreshTokenRecord>,
         from_code: Option<Digest>,
     ) -> StoreResult<()> {
-        let new = NewFamily {
+        let new = FamilyWrite {
             family: family.clone(),
             access: access.cloned(),
             refresh: refresh.cloned(),

@@ -54,3 +54,35 @@ pub enum ConsumeCode {
     /// No such code (never issued, or purged).
     NotFound,
 }
+
+/// What [`crate::CodeStore::exchange_code`] writes when its check accepts the code: a token family and
+/// its first tokens (as for [`crate::TokenStore::create_family`], `from_code` being the exchanged code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFamily {
+    /// The family.
+    pub family: super::TokenFamily,
+    /// Its first access token.
+    pub access: Option<super::AccessTokenRecord>,
+    /// Its first refresh token.
+    pub refresh: Option<super::RefreshTokenRecord>,
+}
+
+/// The result of [`crate::CodeStore::exchange_code`]. In every case but [`Self::NotConsumed`] the code
+/// is spent for good.
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // returned once per exchange and consumed at once
+pub enum CodeExchange<R> {
+    /// This caller consumed the code, its check accepted it, and the family was created.
+    Issued(AuthorizationCode),
+    /// This caller consumed the code and its check refused it (`R`, the check's reason); nothing else
+    /// was written.
+    Refused(R),
+    /// This caller consumed the code, but the family was not created: the error
+    /// [`crate::TokenStore::create_family`] gives (`Conflict("session ended")` for a session that ended
+    /// since the code was issued, …); nothing else was written.
+    NotCreated(crate::StoreError),
+    /// The code was not consumed: [`ConsumeCode::AlreadyUsed`] (its family is revoked),
+    /// [`ConsumeCode::Expired`] or [`ConsumeCode::NotFound`].
+    NotConsumed(ConsumeCode),
+}

@@ -191,3 +191,194 @@ pub async fn codes_replay_blocks_create_family<S: Store>(store: S) {
         "no family written"
     );
 }
+
+/// The family a test exchange of `c` creates, with its first tokens.
+fn exchanged(c: &AuthorizationCode) -> NewFamily {
+    let mut family = user_family(c.client_id, c.user_id, Some(c.session_id));
+    family.id = c.family_id;
+    family.created_at = T0 + 1;
+    NewFamily {
+        access: Some(access(family.id, T0 + 1, T0 + HOUR)),
+        refresh: Some(refresh(family.id, T0 + 1, T0 + DAY)),
+        family,
+    }
+}
+
+/// `exchange_code`: the consumer's check decides; accepted, the family and its tokens exist and the
+/// session has the client; refused by the check or by `create_family` (an ended session, a taken token
+/// digest), the code is spent and nothing else is written; a code not consumed (replayed, expired,
+/// unknown) never reaches the check, and a replay revokes the family.
+pub async fn codes_exchange<S: Store>(store: S) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (client, user, _) = ids();
+    let sess = live_session(&store, user, T0 + DAY).await.id;
+
+    // Accepted.
+    let c = code(client, user, sess, T0 + 60);
+    ok(store.insert_code(&c).await, "insert_code");
+    let new = exchanged(&c);
+    let expected = c.clone();
+    let planned = new.clone();
+    let outcome = ok(
+        store
+            .exchange_code(c.digest, T0 + 1, move |record| {
+                assert_eq!(*record, expected, "the check sees the code as inserted");
+                Ok::<_, &str>(planned)
+            })
+            .await,
+        "exchange_code",
+    );
+    assert!(
+        matches!(&outcome, CodeExchange::Issued(record) if *record == c),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        ok(store.get_family(c.family_id).await, "get_family"),
+        Some(new.family.clone())
+    );
+    let at = new.access.as_ref().expect("access token");
+    let grant = ok(store.get_access_token(at.digest).await, "get_access_token");
+    assert_eq!(grant.map(|g| g.token), Some(at.clone()));
+    let rt = new.refresh.as_ref().expect("refresh token");
+    assert!(
+        ok(
+            store.get_refresh_token(rt.digest).await,
+            "get_refresh_token"
+        )
+        .is_some(),
+        "the refresh token exists"
+    );
+    let session = ok(store.get_session(sess).await, "get_session").expect("session");
+    assert_eq!(session.clients, vec![client]);
+
+    // A replay never reaches the check, and revokes the family.
+    let called = Arc::new(AtomicBool::new(false));
+    let never = |called: &Arc<AtomicBool>| {
+        let called = called.clone();
+        move |_: &AuthorizationCode| {
+            called.store(true, Ordering::SeqCst);
+            Err::<NewFamily, &str>("must not be called")
+        }
+    };
+    let outcome = ok(
+        store.exchange_code(c.digest, T0 + 2, never(&called)).await,
+        "exchange_code (replay)",
+    );
+    assert!(
+        matches!(
+            outcome,
+            CodeExchange::NotConsumed(ConsumeCode::AlreadyUsed { family_id, .. })
+                if family_id == c.family_id
+        ),
+        "{outcome:?}"
+    );
+    let family = ok(store.get_family(c.family_id).await, "get_family").expect("family");
+    assert_eq!(
+        family.revoked_at,
+        Some(T0 + 2),
+        "the replay revoked the family"
+    );
+
+    // Refused by the check: spent, nothing else written.
+    let refused = code(client, user, sess, T0 + 60);
+    ok(store.insert_code(&refused).await, "insert_code");
+    let outcome = ok(
+        store
+            .exchange_code(refused.digest, T0 + 1, |_| {
+                Err::<NewFamily, _>("wrong verifier")
+            })
+            .await,
+        "exchange_code (refused)",
+    );
+    assert!(
+        matches!(outcome, CodeExchange::Refused("wrong verifier")),
+        "{outcome:?}"
+    );
+    assert_spent_without_family(&store, &refused).await;
+
+    // Refused by create_family: a taken token digest, then an ended session.
+    let taken = code(client, user, sess, T0 + 60);
+    ok(store.insert_code(&taken).await, "insert_code");
+    let mut reused = exchanged(&taken);
+    if let Some(token) = reused.refresh.as_mut() {
+        token.digest = rt.digest;
+    }
+    let outcome = ok(
+        store
+            .exchange_code(taken.digest, T0 + 1, move |_| Ok::<_, &str>(reused))
+            .await,
+        "exchange_code (taken digest)",
+    );
+    assert!(
+        matches!(
+            outcome,
+            CodeExchange::NotCreated(crate::StoreError::Conflict(_))
+        ),
+        "{outcome:?}"
+    );
+    assert_spent_without_family(&store, &taken).await;
+
+    let ending = live_session(&store, user, T0 + DAY).await.id;
+    let late = code(client, user, ending, T0 + 60);
+    ok(store.insert_code(&late).await, "insert_code");
+    assert!(ok(store.end_session(ending, T0 + 1).await, "end_session").is_some());
+    let plan = exchanged(&late);
+    let outcome = ok(
+        store
+            .exchange_code(late.digest, T0 + 2, move |_| Ok::<_, &str>(plan))
+            .await,
+        "exchange_code (session ended)",
+    );
+    assert!(
+        matches!(
+            outcome,
+            CodeExchange::NotCreated(crate::StoreError::Conflict("session ended"))
+        ),
+        "{outcome:?}"
+    );
+    assert_spent_without_family(&store, &late).await;
+
+    // Expired and unknown codes never reach the check.
+    let expired = code(client, user, sess, T0 + 60);
+    ok(store.insert_code(&expired).await, "insert_code");
+    let outcome = ok(
+        store
+            .exchange_code(expired.digest, T0 + 60, never(&called))
+            .await,
+        "exchange_code (expired)",
+    );
+    assert!(
+        matches!(outcome, CodeExchange::NotConsumed(ConsumeCode::Expired)),
+        "{outcome:?}"
+    );
+    let outcome = ok(
+        store.exchange_code(digest(), T0, never(&called)).await,
+        "exchange_code (unknown)",
+    );
+    assert!(
+        matches!(outcome, CodeExchange::NotConsumed(ConsumeCode::NotFound)),
+        "{outcome:?}"
+    );
+    assert!(
+        !called.load(Ordering::SeqCst),
+        "the check ran for a code not consumed"
+    );
+}
+
+/// The code was consumed (a second consume is a replay) and its family was never created.
+async fn assert_spent_without_family<S: Store>(store: &S, c: &AuthorizationCode) {
+    assert!(
+        matches!(
+            ok(store.consume_code(c.digest, T0 + 3).await, "consume_code"),
+            ConsumeCode::AlreadyUsed { .. }
+        ),
+        "a refused exchange spends the code"
+    );
+    assert_eq!(
+        ok(store.get_family(c.family_id).await, "get_family"),
+        None,
+        "a refused exchange creates no family"
+    );
+}

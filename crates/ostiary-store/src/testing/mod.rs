@@ -181,6 +181,7 @@ macro_rules! __conformance_cases {
             codes_replay_revokes_family,
             codes_expiry,
             codes_replay_blocks_create_family,
+            codes_exchange,
             tokens_create_and_lookup,
             tokens_revoke_single_and_family,
             tokens_revoke_by_paths,
