@@ -206,6 +206,7 @@ macro_rules! __conformance_cases {
             purge_clears_sealed_retries,
             purge_fails_expired_pending_authorizations,
             race_consume_code,
+            race_exchange_code,
             race_rotate_refresh_within_window,
             race_rotate_refresh_expired_window,
             race_end_session,

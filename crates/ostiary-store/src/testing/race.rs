@@ -91,6 +91,107 @@ pub async fn race_consume_code<S: Store>(store: S) {
     );
 }
 
+/// 32 tasks exchange one code at once, each with its own family tokens: exactly one `Issued` and 31
+/// replays; the winner's tokens exist and its family was revoked by the replays (RFC 6749 §4.1.2); no
+/// loser's tokens were written.
+pub async fn race_exchange_code<S: Store>(store: S) {
+    let (client, user) = (ClientId::new_random(), UserId::new_random());
+    let sess = live_session(&store, user, T0 + DAY).await.id;
+    let c = code(client, user, sess, T0 + 60);
+    ok(store.insert_code(&c).await, "insert_code");
+    let digest = c.digest;
+    let plans: Arc<Vec<(AccessTokenRecord, RefreshTokenRecord)>> = Arc::new(
+        (0..RACERS)
+            .map(|_| {
+                (
+                    access(c.family_id, T0 + 1, T0 + HOUR),
+                    refresh(c.family_id, T0 + 1, T0 + DAY),
+                )
+            })
+            .collect(),
+    );
+    let template = c.clone();
+    let outcomes = race(&store, {
+        let plans = Arc::clone(&plans);
+        move |store, i| {
+            let plans = Arc::clone(&plans);
+            let template = template.clone();
+            async move {
+                let check = move |_: &AuthorizationCode| {
+                    let mut family = user_family(template.client_id, template.user_id, None);
+                    family.id = template.family_id;
+                    family.session_id = Some(template.session_id);
+                    family.created_at = T0 + 1;
+                    let (at, rt) = plans[i].clone();
+                    Ok::<_, ()>(NewFamily {
+                        family,
+                        access: Some(at),
+                        refresh: Some(rt),
+                    })
+                };
+                let outcome = ok(
+                    store.exchange_code(digest, T0 + 1, check).await,
+                    "exchange_code",
+                );
+                (i, outcome)
+            }
+        }
+    })
+    .await;
+    // The one consumer either created its family or, where the consume and the creation are two
+    // steps (the default `exchange_code`), found the code replayed in between and created nothing.
+    let consumers: Vec<(usize, bool)> = outcomes
+        .iter()
+        .filter_map(|(i, o)| match o {
+            CodeExchange::Issued(_) => Some((*i, true)),
+            CodeExchange::NotCreated(crate::StoreError::Conflict("code replayed")) => {
+                Some((*i, false))
+            }
+            _ => None,
+        })
+        .collect();
+    let replays = outcomes
+        .iter()
+        .filter(|(_, o)| {
+            matches!(
+                o,
+                CodeExchange::NotConsumed(ConsumeCode::AlreadyUsed { .. })
+            )
+        })
+        .count();
+    assert_eq!(
+        (consumers.len(), replays),
+        (1, RACERS - 1),
+        "exactly one consumer; got {}",
+        tally(&outcomes.iter().map(|(_, o)| o).collect::<Vec<_>>())
+    );
+    let (winner, issued) = consumers[0];
+    for (i, (at, rt)) in plans.iter().enumerate() {
+        let written = ok(store.get_access_token(at.digest).await, "get_access_token").is_some();
+        let refresh_written = ok(
+            store.get_refresh_token(rt.digest).await,
+            "get_refresh_token",
+        )
+        .is_some();
+        let expected = issued && i == winner;
+        assert_eq!(
+            (written, refresh_written),
+            (expected, expected),
+            "only an issued winner's tokens are written (racer {i})"
+        );
+    }
+    let family = ok(store.get_family(c.family_id).await, "get_family");
+    if issued {
+        let family = family.expect("the issued family");
+        assert!(
+            family.revoked_at.is_some(),
+            "the replays revoked the family"
+        );
+    } else {
+        assert_eq!(family, None, "a refused creation writes no family");
+    }
+}
+
 /// 32 tasks rotate one refresh token at once, each with its own new tokens, within the retry window:
 /// exactly one `Rotated`; every other gets `Retry` with the winner's exact sealed bytes; only the
 /// winner's tokens are written and the family stays active.
