@@ -99,6 +99,7 @@
 //! | `get_session_by_cookie`, `get_session` | read: the session left-joined with its clients, one statement |
 //! | `consume_code` | writer: one `UPDATE … WHERE consumed_at IS NULL AND expires_at > now RETURNING …` for the winner; a loser marks the replay and revokes the family in one transaction |
 //! | `create_family` | writer, one transaction: the live-grant checks (code not replayed, session unexpired, authorization active) in one `SELECT`, then the family, its tokens and the session's client (`INSERT … ON CONFLICT DO NOTHING`) |
+//! | `exchange_code` | writer, one operation (one commit): the consume's `UPDATE … RETURNING`, the caller's check, then `create_family`'s checks and inserts; every refusal comes before a change, so the consume stays |
 //! | `rotate_refresh` | writer, one transaction: the compare-and-set `UPDATE` of the presented token, then its successor and the access token; a loser reads the settled state (retry, replay revoking the family, or invalid) |
 //! | `end_session`, `delete_client`, `transition_org_authorization`, `claim_due_logouts`, `swap_signing_keys`, `insert_user`, `update_user` | writer, one transaction each |
 //! | other writes | writer, one statement |
@@ -115,6 +116,7 @@
 //! |---|---|
 //! | `consume_code` | `UPDATE codes SET consumed_at … WHERE consumed_at IS NULL AND expires_at > now RETURNING …`; a loser marks the replay with an `UPDATE` (taking the code's row lock) and revokes the family in a new statement, in one transaction |
 //! | `create_family` | one statement: materialized CTEs read and lock what the grant depends on — the code `FOR UPDATE`, the session `FOR KEY SHARE`, the organization authorization `FOR SHARE` — and the family and token inserts (and the session's client, `ON CONFLICT DO NOTHING`) run only if the code was not replayed, the session is unexpired and the authorization active; a concurrent replay, `end_session` or revocation either commits first (the family is refused) or waits for the lock and then, in a later statement, revokes the family |
+//! | `exchange_code` | one transaction: the consume's `UPDATE … RETURNING` (its row lock), the caller's check, then the `create_family` statement, which refuses a dead grant or a taken id or digest without an error, so the consume commits either way; a code not consumed takes `consume_code`'s loser path |
 //! | `reauthenticate_session` | one `UPDATE sessions … WHERE id = …`: racing calls take turns on the row lock and the last one wins whole; the unique index on the cookie digest refuses another session's cookie |
 //! | `rotate_refresh` | one statement: the `UPDATE … WHERE rotated_at IS NULL` of the presented token and the two inserts as data-modifying CTEs fed by its `RETURNING`; losers read the settled state and get retry, replay (revoking the family) or invalid |
 //! | `end_session` | transaction: `SELECT … FOR UPDATE` of the session (a second caller waits, then finds it gone; it also conflicts with `create_family`'s `FOR KEY SHARE`), then read its clients, delete, revoke, enqueue |

@@ -1,14 +1,21 @@
 //! Authorization codes on PostgreSQL.
 
 use ostiary_store::records::*;
-use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreResult};
+use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreError, StoreResult, TokenStore};
 
 use super::PostgresStore;
-use super::tokens::revoke_family_in;
+use super::tokens::{create_family_in, revoke_family_in};
 use crate::columns::*;
 use crate::decode::{self, Cols};
 use crate::encode;
 use crate::error::store_error;
+
+/// The winner of a consume: only one caller can move `consumed_at` from NULL.
+const CONSUME: &str = concat!(
+    "UPDATE codes SET consumed_at = $2 \
+     WHERE digest = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING ",
+    code_cols!()
+);
 
 impl CodeStore for PostgresStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
@@ -38,16 +45,12 @@ impl CodeStore for PostgresStore {
 
     async fn consume_code(&self, digest: Digest, now: UnixTime) -> StoreResult<ConsumeCode> {
         // The winner: one statement; only one caller can move consumed_at from NULL.
-        let won = sqlx::query(concat!(
-            "UPDATE codes SET consumed_at = $2 \
-             WHERE digest = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING ",
-            code_cols!()
-        ))
-        .bind(digest.as_bytes().as_slice())
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let won = sqlx::query(CONSUME)
+            .bind(digest.as_bytes().as_slice())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
         if let Some(row) = won {
             return Ok(ConsumeCode::Consumed(decode::code(&row)?));
         }
@@ -87,5 +90,59 @@ impl CodeStore for PostgresStore {
             family_id,
             client_id,
         })
+    }
+
+    /// One transaction, so one commit (one WAL flush) for the two writes of an exchange: the consume's
+    /// `UPDATE` (whose row lock `create_family`'s `FOR UPDATE` of the code then already holds), the
+    /// check, and the family's statement, which refuses without an error (see `CREATE_FAMILY`), so the
+    /// consume commits whatever it decides. A code this caller does not consume goes the way of
+    /// `consume_code` (replay, expired, unknown).
+    async fn exchange_code<R, F>(
+        &self,
+        digest: Digest,
+        now: UnixTime,
+        check: F,
+    ) -> StoreResult<CodeExchange<R>>
+    where
+        Self: TokenStore + Sync,
+        R: Send + 'static,
+        F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
+    {
+        let mut tx = self.begin().await?;
+        let won = sqlx::query(CONSUME)
+            .bind(digest.as_bytes().as_slice())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let Some(row) = won else {
+            tx.rollback().await.map_err(store_error)?;
+            // Not ours to consume: the consume below finds the same and takes the loser's path.
+            return Ok(CodeExchange::NotConsumed(
+                self.consume_code(digest, now).await?,
+            ));
+        };
+        let code = decode::code(&row)?;
+        let outcome = match check(&code) {
+            Err(refusal) => CodeExchange::Refused(refusal),
+            Ok(new) => {
+                let created = create_family_in(
+                    &mut tx,
+                    &new.family,
+                    new.access.as_ref(),
+                    new.refresh.as_ref(),
+                    Some(digest),
+                )
+                .await;
+                match created {
+                    Ok(()) => CodeExchange::Issued(code),
+                    Err(error @ StoreError::Conflict(_)) => CodeExchange::NotCreated(error),
+                    // The transaction may be aborted: nothing of it, the consume included, stays.
+                    Err(error) => return Err(error),
+                }
+            }
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
     }
 }

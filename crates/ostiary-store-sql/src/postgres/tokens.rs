@@ -67,6 +67,10 @@ const ROTATE: &str = "WITH won AS ( \
 /// - the organization authorization (`$8`) `FOR SHARE`: a revocation's state `UPDATE` touches no key
 ///   column, so it takes `FOR NO KEY UPDATE`, which `FOR KEY SHARE` would not block but `FOR SHARE` does.
 ///
+/// A taken family id or token digest is found by the checks too, so that the statement refuses it
+/// without an error (which would abort an enclosing transaction: `exchange_code` keeps its consume);
+/// two racing inserts of one digest (never, for 256-bit random secrets) still meet the unique index.
+///
 /// The family is inserted only if every check held, the tokens only with the family, and so is the
 /// family's client into the session's client list (`session_clients`, for back-channel logout): the
 /// session's `FOR KEY SHARE` lock keeps it from being deleted before the commit. Returns the checks
@@ -78,12 +82,15 @@ const CREATE_FAMILY: &str = "WITH code AS MATERIALIZED ( \
      checks AS MATERIALIZED (SELECT \
        ($1::bytea IS NULL OR EXISTS (SELECT 1 FROM code WHERE replayed_at IS NULL)) AS code_live, \
        ($7::uuid IS NULL OR EXISTS (SELECT 1 FROM sess WHERE expires_at > $11)) AS session_live, \
-       ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM auth WHERE state = 'active')) AS authorization_live), \
+       ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM auth WHERE state = 'active')) AS authorization_live, \
+       (EXISTS (SELECT 1 FROM token_families WHERE id = $2) \
+        OR EXISTS (SELECT 1 FROM access_tokens WHERE digest = $14) \
+        OR EXISTS (SELECT 1 FROM refresh_tokens WHERE digest = $20)) AS taken), \
      family AS ( \
        INSERT INTO token_families (id, client_id, subject_type, subject_id, scope, session_id, \
                                    org_authorization_id, auth_time, amr, created_at, expires_at, revoked_at) \
        SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM checks \
-       WHERE code_live AND session_live AND authorization_live \
+       WHERE code_live AND session_live AND authorization_live AND NOT taken \
        RETURNING id), \
      access AS ( \
        INSERT INTO access_tokens (digest, family_id, scope, issued_at, expires_at, revoked_at) \
@@ -99,6 +106,61 @@ const CREATE_FAMILY: &str = "WITH code AS MATERIALIZED ( \
      SELECT code_live, session_live, authorization_live, \
             (SELECT count(*) FROM family) AS created FROM checks";
 
+/// [`TokenStore::create_family`] on `conn` (a pooled connection, or the transaction of
+/// `exchange_code`).
+pub(super) async fn create_family_in(
+    conn: &mut PgConnection,
+    family: &TokenFamily,
+    access: Option<&AccessTokenRecord>,
+    refresh: Option<&RefreshTokenRecord>,
+    from_code: Option<Digest>,
+) -> StoreResult<()> {
+    // One statement: the row locks taken by the checks (held until the statement commits) order
+    // this against a replay of the code, the end of the session and the revocation of the
+    // authorization. Each of those either committed first (the check fails and nothing is
+    // inserted) or waits for our commit and then, in a later statement whose snapshot includes the
+    // family, revokes it.
+    let (subject_type, subject_id) = encode::subject(&family.subject)?;
+    let row = sqlx::query(CREATE_FAMILY)
+        .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
+        .bind(*family.id.as_uuid())
+        .bind(*family.client_id.as_uuid())
+        .bind(subject_type)
+        .bind(subject_id)
+        .bind(family.scope.to_string())
+        .bind(family.session_id.map(|s| *s.as_uuid()))
+        .bind(family.org_authorization_id.map(|s| *s.as_uuid()))
+        .bind(family.auth_time)
+        .bind(encode::amr(&family.amr)?)
+        .bind(family.created_at)
+        .bind(family.expires_at)
+        .bind(family.revoked_at)
+        .bind(access.map(|a| a.digest.as_bytes().as_slice()))
+        .bind(access.map(|a| *a.family_id.as_uuid()))
+        .bind(access.map(|a| a.scope.to_string()))
+        .bind(access.map(|a| a.issued_at))
+        .bind(access.map(|a| a.expires_at))
+        .bind(access.and_then(|a| a.revoked_at))
+        .bind(refresh.map(|r| r.digest.as_bytes().as_slice()))
+        .bind(refresh.map(|r| *r.family_id.as_uuid()))
+        .bind(refresh.map(|r| r.issued_at))
+        .bind(refresh.map(|r| r.expires_at))
+        .bind(refresh.and_then(|r| r.rotated_at))
+        .bind(refresh.and_then(|r| r.successor.as_ref().map(|d| d.as_bytes().as_slice())))
+        .bind(refresh.and_then(|r| r.retry_until))
+        .bind(refresh.and_then(|r| r.sealed_retry.as_deref()))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    if row.i64("created")? > 0 {
+        return Ok(());
+    }
+    // Nothing was inserted, so a check failed.
+    Err(GrantChecks::from_row(&row)?
+        .refusal()
+        .unwrap_or(StoreError::Conflict("family not created")))
+}
+
 impl TokenStore for PostgresStore {
     async fn create_family(
         &self,
@@ -107,50 +169,8 @@ impl TokenStore for PostgresStore {
         refresh: Option<&RefreshTokenRecord>,
         from_code: Option<Digest>,
     ) -> StoreResult<()> {
-        // One statement: the row locks taken by the checks (held until the statement commits) order
-        // this against a replay of the code, the end of the session and the revocation of the
-        // authorization. Each of those either committed first (the check fails and nothing is
-        // inserted) or waits for our commit and then, in a later statement whose snapshot includes the
-        // family, revokes it.
-        let (subject_type, subject_id) = encode::subject(&family.subject)?;
-        let row = sqlx::query(CREATE_FAMILY)
-            .bind(from_code.as_ref().map(|d| d.as_bytes().as_slice()))
-            .bind(*family.id.as_uuid())
-            .bind(*family.client_id.as_uuid())
-            .bind(subject_type)
-            .bind(subject_id)
-            .bind(family.scope.to_string())
-            .bind(family.session_id.map(|s| *s.as_uuid()))
-            .bind(family.org_authorization_id.map(|s| *s.as_uuid()))
-            .bind(family.auth_time)
-            .bind(encode::amr(&family.amr)?)
-            .bind(family.created_at)
-            .bind(family.expires_at)
-            .bind(family.revoked_at)
-            .bind(access.map(|a| a.digest.as_bytes().as_slice()))
-            .bind(access.map(|a| *a.family_id.as_uuid()))
-            .bind(access.map(|a| a.scope.to_string()))
-            .bind(access.map(|a| a.issued_at))
-            .bind(access.map(|a| a.expires_at))
-            .bind(access.and_then(|a| a.revoked_at))
-            .bind(refresh.map(|r| r.digest.as_bytes().as_slice()))
-            .bind(refresh.map(|r| *r.family_id.as_uuid()))
-            .bind(refresh.map(|r| r.issued_at))
-            .bind(refresh.map(|r| r.expires_at))
-            .bind(refresh.and_then(|r| r.rotated_at))
-            .bind(refresh.and_then(|r| r.successor.as_ref().map(|d| d.as_bytes().as_slice())))
-            .bind(refresh.and_then(|r| r.retry_until))
-            .bind(refresh.and_then(|r| r.sealed_retry.as_deref()))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)?;
-        if row.i64("created")? > 0 {
-            return Ok(());
-        }
-        // Nothing was inserted, so a check failed.
-        Err(GrantChecks::from_row(&row)?
-            .refusal()
-            .unwrap_or(StoreError::Conflict("family not created")))
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        create_family_in(&mut conn, family, access, refresh, from_code).await
     }
 
     async fn get_family(&self, id: FamilyId) -> StoreResult<Option<TokenFamily>> {
