@@ -28,10 +28,13 @@
 //!
 //! - **One writer connection**, owned by a writer thread (see `sqlite/writer.rs`). Callers queue their
 //!   write and await its answer; the thread takes everything queued while it was busy (at most 256
-//!   operations), runs it in **one** `BEGIN IMMEDIATE` transaction, each operation inside its own
-//!   `SAVEPOINT` (a failing operation is rolled back to its savepoint and fails alone; a panicking one
-//!   likewise), commits once, and only then answers every caller. Each atomic operation of the store
-//!   traits is still one statement or one nested savepoint run on the one connection holding the
+//!   operations), runs it in **one** `BEGIN IMMEDIATE` transaction, commits once, and only then answers
+//!   every caller. Each operation runs inside its own `SAVEPOINT` (a failing operation is rolled back
+//!   to its savepoint and fails alone; a panicking one likewise), except the hot writes (code insert,
+//!   code exchange and consume, `create_family`, rotation), which refuse only before their first
+//!   change and so need none; one that fails after a change anyway rolls back its whole batch (the
+//!   operations before it fail as not committed). Each atomic operation of the store traits is still
+//!   one statement or one operation run on the one connection holding the
 //!   database's write lock, so nothing of this process can interleave with it, and no caller hears of
 //!   success before its batch's `COMMIT` returned. If the commit fails (or SQLite rolls the transaction
 //!   back, on a full disk or an I/O error), every operation of that batch gets the error. An idle store
@@ -92,7 +95,7 @@
 //! checkpoint once the store is idle, giving the disk space back. [`SqliteStore::close`] stops the
 //! thread and closes the writer last, so its close checkpoints and removes the WAL.
 //!
-//! | operation | SQLite: connection and statements (reads on the calling thread; writes on the writer thread, each in its own savepoint of a group commit) |
+//! | operation | SQLite: connection and statements (reads on the calling thread; writes on the writer thread in a group commit, each in its own savepoint except the hot writes) |
 //! |---|---|
 //! | `get_access_token`, `get_refresh_token` | read: one indexed join of the token and its family |
 //! | `get_client`, `get_user`, `get_family`, `get_consent`, … | read: one primary-key lookup |

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-/// Length of the random part of a secret, in bytes: [`TIME_BYTES`] of time, then random bytes.
+/// Length of the random part of a secret, in bytes: `TIME_BYTES` of time, then random bytes.
 pub const SECRET_BYTES: usize = 32;
 /// Bytes of minting time (big-endian Unix milliseconds) that start a secret and its digest.
 const TIME_BYTES: usize = 6;

@@ -61,9 +61,9 @@ impl CodeStore for SqliteStore {
 
     /// One operation of the writer, so one commit (and one trip to the writer thread) for the two
     /// writes of an exchange. It runs unguarded: what refuses after the consume (the check, the
-    /// grant checks of `create_family`, a taken family id) refuses before writing anything more, and
-    /// the consume stays; only a taken token digest fails after a change, and then the whole
-    /// transaction is rolled back, the consume with it (see [`super::writer`]).
+    /// grant checks of `create_family`, a taken token digest or family id) refuses before writing
+    /// anything more, and the consume stays; a failure after a change (an I/O error) rolls back the
+    /// whole transaction, the consume with it (see `sqlite/writer.rs`).
     async fn exchange_code<R, F>(
         &self,
         digest: Digest,

@@ -122,9 +122,9 @@ impl SqliteOptions {
 ///
 /// Reads run on the calling thread, on a free connection. Writes run on the single writer connection,
 /// on the store's writer thread, which group-commits the writes queued while it was busy: one
-/// `BEGIN IMMEDIATE` transaction per batch, each operation in its own savepoint, and no caller answered
-/// before the batch's commit. Writes are serialized and each atomic operation of the store traits is
-/// one statement or one (nested) savepoint. WAL lets the readers proceed beside the writer, each seeing
+/// `BEGIN IMMEDIATE` transaction per batch, each operation in its own savepoint (the hot writes
+/// without, see `writer.rs`), and no caller answered before the batch's commit. Writes are serialized
+/// and each atomic operation of the store traits is one operation of the writer. WAL lets the readers proceed beside the writer, each seeing
 /// the last committed state.
 #[derive(Clone)]
 pub struct SqliteStore {
