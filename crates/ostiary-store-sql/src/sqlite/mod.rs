@@ -245,10 +245,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        match &self.inner.writer {
-            Some(writer) => writer.write(f).await,
-            None => self.inner.pool.write(f),
-        }
+        self.write_as(true, f).await
     }
 
     /// [`Self::write`] without a savepoint of its own in a group commit, for the hot writes: `f` must
@@ -259,8 +256,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_as(false, f).await
+    }
+
+    async fn write_as<T, F>(&self, guarded: bool, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         match &self.inner.writer {
-            Some(writer) => writer.write_unguarded(f).await,
+            Some(writer) => writer.queue(guarded, f).await,
             None => self.inner.pool.write(f),
         }
     }

@@ -10,16 +10,17 @@
 //! each shared page once and syncs once.
 //!
 //! What each caller sees is unchanged:
-//! - **Atomicity.** A *guarded* operation ([`Writer::write`]) runs inside a savepoint; when it fails,
-//!   `ROLLBACK TO` undoes exactly its own changes and the batch goes on. An *unguarded* one
-//!   ([`Writer::write_unguarded`]) runs without: it is written so that its ordinary refusals come before
-//!   its first change, and when it fails without having changed a row (SQLite's `total_changes` did not
-//!   move; a failing statement is undone by SQLite itself) the batch simply goes on. If it fails after a
-//!   change (a constraint it did not check first, an I/O error), only rolling back the whole transaction
-//!   undoes it: it gets its own error, the operations batched before it get a "not committed" error,
-//!   and those after it run in a new transaction. The savepoint is what an unguarded operation saves:
-//!   SQLite copies every page an operation first changes inside a savepoint into the savepoint's
-//!   journal, which was ~30 % of the writer's time in `create_family`.
+//! - **Atomicity.** A *guarded* operation (`Writer::queue(true, …)`) runs inside a savepoint;
+//!   when it fails, `ROLLBACK TO` undoes exactly its own changes and the batch goes on. An
+//!   *unguarded* one (`Writer::queue(false, …)`) runs without: it is written so that its ordinary
+//!   refusals come before its first change, and when it fails without having changed a row (SQLite's
+//!   `total_changes` did not move; a failing statement is undone by SQLite itself) the batch simply
+//!   goes on. If it fails after a change (a constraint it did not check first, an I/O error), only
+//!   rolling back the whole transaction undoes it: it gets its own error, the operations batched
+//!   before it get a "not committed" error, and those after it run in a new transaction. The
+//!   savepoint is what an unguarded operation saves: SQLite copies every page an operation first
+//!   changes inside a savepoint into the savepoint's journal, which was ~30 % of the writer's time in
+//!   `create_family`.
 //! - **Isolation.** Operations run one after the other on the one connection holding the database's
 //!   write lock (`BEGIN IMMEDIATE`), so each sees the effects of those before it and nothing else.
 //! - **Durability.** No caller hears of success before the `COMMIT` of its batch returned. If the
@@ -150,8 +151,8 @@ impl Writer {
         })
     }
 
-    /// Queues `op`, guarded by a savepoint of its own, and waits for the commit of the transaction it
-    /// ran in.
+    /// `queue(true, op)`: the tests' guarded write.
+    #[cfg(test)]
     pub(super) async fn write<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -160,18 +161,10 @@ impl Writer {
         self.queue(true, op).await
     }
 
-    /// Queues `op` without a savepoint and waits for the commit of the transaction it ran in. `op`
-    /// must refuse (return `Err`) only before its first change: failing after one rolls back every
-    /// operation batched before it (see the module docs).
-    pub(super) async fn write_unguarded<T, F>(&self, op: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-    {
-        self.queue(false, op).await
-    }
-
-    async fn queue<T, F>(&self, guarded: bool, op: F) -> StoreResult<T>
+    /// Queues `op`, guarded by a savepoint of its own or not, and waits for the commit of the
+    /// transaction it ran in. An unguarded `op` must refuse (return `Err`) only before its first
+    /// change: failing after one rolls back every operation batched before it (see the module docs).
+    pub(super) async fn queue<T, F>(&self, guarded: bool, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
@@ -410,47 +403,13 @@ mod tests {
         let writer = Arc::new(writer);
 
         // The first write holds the thread until ten more are queued behind it.
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let writer = writer.clone();
-            async move {
-                writer
-                    .write(move |conn| {
-                        started_tx.send(()).unwrap();
-                        go_rx.recv().unwrap();
-                        insert(0)(conn)
-                    })
-                    .await
-            }
-        });
-        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
-            .await
-            .unwrap();
-        let mut queued = Vec::new();
-        for k in [1, 2, 3, 4, 5, 3, 6, 7, 8, 9] {
-            let writer = writer.clone();
-            let (sent_tx, sent_rx) = tokio::sync::oneshot::channel();
-            queued.push(tokio::spawn(async move {
-                let write = writer.write(insert(k));
-                tokio::pin!(write);
-                // Poll once so the operation is queued, then say so.
-                tokio::select! {
-                    biased;
-                    result = &mut write => { let _ = sent_tx.send(()); return result; }
-                    () = std::future::ready(()) => {}
-                }
-                let _ = sent_tx.send(());
-                write.await
-            }));
-            sent_rx.await.unwrap();
-        }
-        assert_eq!(writer.commits(), 0);
-        go_tx.send(()).unwrap();
-        first.await.unwrap().unwrap();
+        let ops = [1, 2, 3, 4, 5, 3, 6, 7, 8, 9]
+            .map(|k| (true, vec![k]))
+            .to_vec();
+        let results = one_batch(&writer, vec![0], ops, || assert_eq!(writer.commits(), 0)).await;
         let mut failed = 0;
-        for task in queued {
-            match task.await.unwrap() {
+        for result in results {
+            match result {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => failed += 1,
                 Err(other) => panic!("unexpected {other}"),
@@ -466,19 +425,25 @@ mod tests {
         writer.stop();
     }
 
-    /// Queues `ops` behind a write that holds the thread, so that they all run in one batch, and
-    /// returns their results in order. Each op is `(guarded, keys)`: it inserts the keys in order.
-    async fn one_batch(writer: &Arc<Writer>, ops: Vec<(bool, Vec<i64>)>) -> Vec<StoreResult<()>> {
+    /// Queues `ops` behind a write (inserting `first`) that holds the thread, so that they all run in
+    /// one batch, calls `before_release` once they are queued, and returns their results in order.
+    /// Each op is `(guarded, keys)`: it inserts the keys in order.
+    async fn one_batch(
+        writer: &Arc<Writer>,
+        first: Vec<i64>,
+        ops: Vec<(bool, Vec<i64>)>,
+        before_release: impl FnOnce(),
+    ) -> Vec<StoreResult<()>> {
         let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
         let first = tokio::spawn({
             let writer = writer.clone();
             async move {
                 writer
-                    .write(move |_| {
+                    .write(move |conn| {
                         started_tx.send(()).unwrap();
                         go_rx.recv().unwrap();
-                        Ok(())
+                        first.iter().try_for_each(|&k| insert(k)(conn))
                     })
                     .await
             }
@@ -494,6 +459,7 @@ mod tests {
                 let op = move |conn: &Connection| keys.iter().try_for_each(|&k| insert(k)(conn));
                 let write = writer.queue(guarded, op);
                 tokio::pin!(write);
+                // Poll once so the operation is queued, then say so.
                 tokio::select! {
                     biased;
                     result = &mut write => { let _ = sent_tx.send(()); return result; }
@@ -504,6 +470,7 @@ mod tests {
             }));
             sent_rx.await.unwrap();
         }
+        before_release();
         go_tx.send(()).unwrap();
         first.await.unwrap().unwrap();
         let mut results = Vec::new();
@@ -536,12 +503,14 @@ mod tests {
 
         let results = one_batch(
             &writer,
+            vec![],
             vec![
                 (false, vec![1]),
                 (false, vec![100]),   // fails before any change
                 (true, vec![2, 100]), // guarded: its savepoint undoes the 2
                 (false, vec![3]),
             ],
+            || {},
         )
         .await;
         assert!(results[0].is_ok() && results[3].is_ok(), "{results:?}");
@@ -557,12 +526,14 @@ mod tests {
 
         let results = one_batch(
             &writer,
+            vec![],
             vec![
                 (false, vec![4]),
                 (true, vec![5]),
                 (false, vec![6, 100]), // fails after inserting 6
                 (false, vec![7]),
             ],
+            || {},
         )
         .await;
         for before in &results[..2] {
