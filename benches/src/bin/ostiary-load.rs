@@ -208,13 +208,13 @@ async fn provider_run(args: &Args, spec: &RunSpec) -> Result<load::RunSummary, S
     if needs_client && users.is_empty() {
         return Err("--user (or --users-file) is required for this workload".to_owned());
     }
-    let target = Arc::new(Target {
+    let target = Arc::new(Target::new(
         meta,
         client,
-        redirect_uri: args.redirect_uri.clone(),
-        scope: args.scope.clone(),
+        args.redirect_uri.clone(),
+        args.scope.clone(),
         users,
-    });
+    ));
     Ok(load::run(&Job::Provider(args.workload, target), spec)
         .await
         .summary())

@@ -3,7 +3,8 @@
 //! failures beside a hello-world baseline measured in the same run.
 //!
 //! - [`workload`]: the workloads and the virtual user; [`flow`]: the browser flow and the code
-//!   exchange; [`form`]: the tolerant HTML form parser; [`cookies`]: the per-user jar.
+//!   exchange; [`form`]: the tolerant HTML form parser; [`cookies`]: the per-user jar;
+//!   [`oidc`]: discovery, client credentials, PKCE; [`pick`]: the borrowing JSON member reader.
 //! - [`runner`]: bounded setup, warm-up and measurement phases; [`histogram`]: latency recording.
 //! - [`baseline`]: the hello-world server; [`argon`]: the Argon2id hash rate; [`machine`]: CPU,
 //!   kernel, commit and process memory; [`report`]: the table and JSON; [`suite`]: the full run
@@ -19,6 +20,7 @@ pub mod form;
 pub mod histogram;
 pub mod machine;
 pub mod oidc;
+pub mod pick;
 pub mod report;
 pub mod runner;
 pub mod suite;

@@ -4,10 +4,10 @@
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
 use ring::rand::{SecureRandom as _, SystemRandom};
-use serde_json::{Map, Value};
 use url::Url;
 
 use super::error::{Failure, Kind, Step};
+use super::pick::{self, Member, Picked};
 
 /// The endpoints found by discovery.
 #[derive(Clone, Debug)]
@@ -41,18 +41,30 @@ pub fn discovery_url(issuer: &str) -> Result<Url, url::ParseError> {
 pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<ProviderMetadata, Failure> {
     let url = discovery_url(issuer)
         .map_err(|_| Failure::new(Step::Discovery, Kind::Wrong("issuer URL"), issuer))?;
-    let doc = get_json(http, Step::Discovery, url.clone()).await?;
+    let body = get_ok(http, Step::Discovery, url.clone()).await?;
+    let doc = pick_json(
+        Step::Discovery,
+        &body,
+        [
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "userinfo_endpoint",
+            "introspection_endpoint",
+        ],
+    )?;
     // Discovery §4.3: the `issuer` value MUST be identical to the issuer URL used.
-    if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
+    if doc.get("issuer").as_str() != Some(issuer) {
         return Err(Failure::new(Step::Discovery, Kind::Wrong("issuer"), ""));
     }
     let endpoint = |name: &'static str| -> Result<Option<Url>, Failure> {
         match doc.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Url::parse(s)
+            Member::Absent => Ok(None),
+            Member::Str(s) => Url::parse(s)
                 .map(Some)
                 .map_err(|_| Failure::new(Step::Discovery, Kind::Wrong(name), s)),
-            Some(_) => Err(Failure::new(Step::Discovery, Kind::Wrong(name), "")),
+            _ => Err(Failure::new(Step::Discovery, Kind::Wrong(name), "")),
         }
     };
     let required = |name: &'static str| -> Result<Url, Failure> {
@@ -164,18 +176,6 @@ pub async fn expect_ok(step: Step, response: reqwest::Response) -> Result<bytes:
     Ok(body)
 }
 
-/// Requires HTTP 200 and a JSON object body.
-pub async fn expect_json(
-    step: Step,
-    response: reqwest::Response,
-) -> Result<Map<String, Value>, Failure> {
-    let body = expect_ok(step, response).await?;
-    match parse_json(step, &body)? {
-        Value::Object(map) => Ok(map),
-        _ => Err(bad_json(step, &body)),
-    }
-}
-
 /// Parses `body` as `T`; a body that is not JSON, or not of `T`'s shape, is a `BadJson` failure
 /// carrying the body.
 ///
@@ -191,21 +191,8 @@ fn bad_json(step: Step, body: &[u8]) -> Failure {
     Failure::new(step, Kind::BadJson, String::from_utf8_lossy(body))
 }
 
-/// `GET url`, expecting a JSON object.
-pub async fn get_json(
-    http: &reqwest::Client,
-    step: Step,
-    url: Url,
-) -> Result<Map<String, Value>, Failure> {
-    let response = http
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| Failure::transport(step, &e))?;
-    expect_json(step, response).await
-}
-
-/// `GET url`, expecting HTTP 200: the body, for a caller that checks it with [`parse_json`].
+/// `GET url`, expecting HTTP 200: the body, for a caller that checks it with [`parse_json`] or
+/// [`pick_json`].
 pub async fn get_ok(http: &reqwest::Client, step: Step, url: Url) -> Result<bytes::Bytes, Failure> {
     let response = http
         .get(url)
@@ -215,36 +202,26 @@ pub async fn get_ok(http: &reqwest::Client, step: Step, url: Url) -> Result<byte
     expect_ok(step, response).await
 }
 
-/// A required non-empty string member.
-pub fn string_member<'a>(
+/// Reads the members `names` of the JSON object `body` (see [`pick::pick`]); a body that is not
+/// one JSON object is a `BadJson` failure carrying the body, as with [`parse_json`].
+pub fn pick_json<'a, const N: usize>(
     step: Step,
-    map: &'a Map<String, Value>,
-    name: &'static str,
-) -> Result<&'a str, Failure> {
-    match map.get(name) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(_) => Err(Failure::new(step, Kind::Wrong(name), "")),
-        None => Err(Failure::new(step, Kind::Missing(name), "")),
-    }
+    body: &'a [u8],
+    names: [&'static str; N],
+) -> Result<Picked<'a, N>, Failure> {
+    pick::pick(body, names).ok_or_else(|| bad_json(step, body))
 }
 
-/// The claims of a JWT's payload, without verifying its signature (the generator only checks
-/// that `iss`, `aud` and `nonce` are echoed; verifying signatures is the client library's job).
-pub fn unverified_claims(step: Step, jwt: &str) -> Result<Map<String, Value>, Failure> {
+/// The decoded payload of a JWT, for [`pick::pick`]ing its claims without verifying the signature
+/// (the generator only checks that `iss`, `aud` and `nonce` are echoed; verifying signatures is
+/// the client library's job).
+pub fn jwt_payload(step: Step, jwt: &str) -> Result<Vec<u8>, Failure> {
     let payload = jwt
         .split('.')
         .nth(1)
         .ok_or_else(|| Failure::new(step, Kind::Wrong("id_token (not a JWS)"), ""))?;
-    let bytes = Base64UrlUnpadded::decode_vec(payload)
-        .map_err(|_| Failure::new(step, Kind::Wrong("id_token (payload encoding)"), ""))?;
-    match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Failure::new(
-            step,
-            Kind::Wrong("id_token (payload JSON)"),
-            "",
-        )),
-    }
+    Base64UrlUnpadded::decode_vec(payload)
+        .map_err(|_| Failure::new(step, Kind::Wrong("id_token (payload encoding)"), ""))
 }
 
 #[cfg(test)]
@@ -293,12 +270,24 @@ mod tests {
     }
 
     #[test]
-    fn jwt_claims_are_read_and_garbage_is_an_error() {
+    fn jwt_payloads_are_decoded_and_garbage_is_an_error() {
         let payload = Base64UrlUnpadded::encode_string(br#"{"nonce":"n","iss":"i"}"#);
-        let claims = unverified_claims(Step::Token, &format!("h.{payload}.s")).unwrap();
-        assert_eq!(claims.get("nonce").and_then(Value::as_str), Some("n"));
-        assert!(unverified_claims(Step::Token, "nodots").is_err());
-        assert!(unverified_claims(Step::Token, "a.!!!.c").is_err());
-        assert!(unverified_claims(Step::Token, "a.W10.c").is_err()); // `[]`
+        let decoded = jwt_payload(Step::Token, &format!("h.{payload}.s")).unwrap();
+        assert_eq!(decoded, br#"{"nonce":"n","iss":"i"}"#);
+        let kind = |jwt| jwt_payload(Step::Token, jwt).unwrap_err().kind;
+        assert_eq!(kind("nodots"), Kind::Wrong("id_token (not a JWS)"));
+        assert_eq!(kind("a.!!!.c"), Kind::Wrong("id_token (payload encoding)"));
+        assert_eq!(jwt_payload(Step::Token, "a..c").unwrap(), b"");
+    }
+
+    #[test]
+    fn json_that_is_not_one_object_is_bad_json_with_the_body() {
+        let failure = pick_json(Step::Userinfo, b"[1]", ["sub"]).unwrap_err();
+        assert_eq!(
+            (failure.kind, failure.detail.as_str()),
+            (Kind::BadJson, "[1]")
+        );
+        let picked = pick_json(Step::Userinfo, br#"{"sub":"u"}"#, ["sub"]).unwrap();
+        assert_eq!(picked.string(Step::Userinfo, "sub").unwrap(), "u");
     }
 }

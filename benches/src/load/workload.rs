@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use reqwest::header::AUTHORIZATION;
 use ring::rand::SystemRandom;
-use serde_json::Value;
 use url::Url;
 
 use super::cookies::Jar;
 use super::error::{Failure, Kind, Step};
 use super::flow::{self, Interaction, TokenSet};
 use super::oidc::{self, ClientCredentials, ProviderMetadata};
+use super::pick::Member;
 
 /// What the discovery workload checks of a discovery document: a JSON object whose `issuer` is the
 /// provider's own. The other members are skipped (their JSON syntax still checked) rather than built
@@ -141,6 +141,9 @@ impl UserCredentials {
 }
 
 /// The provider under test and how the generator acts on it.
+///
+/// Built by [`Target::new`], which precomputes what every flow sends alike; the fields are public
+/// to read, and a `Target` is shared read-only behind an `Arc` once built.
 #[derive(Debug)]
 pub struct Target {
     /// The discovered endpoints.
@@ -153,6 +156,64 @@ pub struct Target {
     pub scope: String,
     /// Users; virtual user `i` signs in as user `i mod len`.
     pub users: Vec<UserCredentials>,
+    /// The authorization endpoint with the parameters every authorization request shares already
+    /// in its query, so a flow only appends its own three (see [`Target::authorization_url`]).
+    authorization_base: Url,
+    /// Whether `scope` contains `openid`, so that a code exchange must return an ID token.
+    openid: bool,
+}
+
+impl Target {
+    /// The target; precomputes the shared part of every authorization request.
+    pub fn new(
+        meta: ProviderMetadata,
+        client: ClientCredentials,
+        redirect_uri: Url,
+        scope: String,
+        users: Vec<UserCredentials>,
+    ) -> Self {
+        let mut authorization_base = meta.authorization_endpoint.clone();
+        // RFC 6749 §3.1: the endpoint's own query is kept; RFC 6749 §4.1.1, RFC 7636 §4.3.
+        authorization_base
+            .query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.id)
+            .append_pair("redirect_uri", redirect_uri.as_str())
+            .append_pair("scope", &scope)
+            .append_pair("code_challenge_method", "S256");
+        let openid = scope.split(' ').any(|s| s == "openid");
+        Self {
+            meta,
+            client,
+            redirect_uri,
+            scope,
+            users,
+            authorization_base,
+            openid,
+        }
+    }
+
+    /// The authorization request of one flow: the shared parameters and its `state`, `nonce` and
+    /// `code_challenge`.
+    ///
+    /// Only these three are appended per flow, to a clone of the precomputed URL: form-encoding
+    /// every parameter again per flow was a measurable share of the generator's CPU, and setting
+    /// the whole query instead (`Url::set_query`) would still re-scan and re-encode the shared
+    /// part. The three are base64url, which form-urlencoding passes through unchanged in one
+    /// piece, so appending each is one scan and one copy.
+    pub fn authorization_url(&self, state: &str, nonce: &str, code_challenge: &str) -> Url {
+        let mut url = self.authorization_base.clone();
+        url.query_pairs_mut()
+            .append_pair("state", state)
+            .append_pair("nonce", nonce)
+            .append_pair("code_challenge", code_challenge);
+        url
+    }
+
+    /// Whether `scope` requests an ID token (OIDC Core §3.1.2.1: it contains `openid`).
+    pub fn requests_openid(&self) -> bool {
+        self.openid
+    }
 }
 
 /// What a virtual user drives.
@@ -322,11 +383,8 @@ impl VirtualUser {
             .send()
             .await
             .map_err(|e| Failure::transport(step, &e))?;
-        let map = oidc::expect_json(step, response).await?;
-        // RFC 7662 §2.2: `active` is a boolean; the token is valid, so it must be true.
-        if map.get("active") != Some(&Value::Bool(true)) {
-            return Err(Failure::new(step, Kind::Wrong("active (not true)"), ""));
-        }
+        let body = oidc::expect_ok(step, response).await?;
+        check_introspection(step, &body)?;
         Ok(1)
     }
 
@@ -344,9 +402,8 @@ impl VirtualUser {
             .send()
             .await
             .map_err(|e| Failure::transport(step, &e))?;
-        let map = oidc::expect_json(step, response).await?;
-        // OIDC Core §5.3.2: the `sub` claim MUST always be returned.
-        oidc::string_member(step, &map, "sub")?;
+        let body = oidc::expect_ok(step, response).await?;
+        check_userinfo(step, &body)?;
         Ok(1)
     }
 
@@ -402,6 +459,24 @@ impl VirtualUser {
     }
 }
 
+/// Checks an introspection response for a valid token.
+fn check_introspection(step: Step, body: &[u8]) -> Result<(), Failure> {
+    let response = oidc::pick_json(step, body, ["active"])?;
+    // RFC 7662 §2.2: `active` is a boolean; the token is valid, so it must be true.
+    if *response.get("active") != Member::Bool(true) {
+        return Err(Failure::new(step, Kind::Wrong("active (not true)"), ""));
+    }
+    Ok(())
+}
+
+/// Checks a UserInfo response.
+fn check_userinfo(step: Step, body: &[u8]) -> Result<(), Failure> {
+    let claims = oidc::pick_json(step, body, ["sub"])?;
+    // OIDC Core §5.3.2: the `sub` claim MUST always be returned.
+    claims.string(step, "sub")?;
+    Ok(())
+}
+
 async fn baseline(http: &reqwest::Client, url: Url) -> Result<u32, Failure> {
     let response = http
         .get(url)
@@ -441,5 +516,45 @@ mod discovery_checks {
         let none: JwksCheck = serde_json::from_str(r#"{}"#).unwrap();
         assert!(none.keys.is_none());
         assert!(serde_json::from_str::<JwksCheck>(r#"{"keys":{}}"#).is_err());
+    }
+}
+
+#[cfg(test)]
+mod response_checks {
+    use super::{Kind, Step, check_introspection, check_userinfo};
+
+    #[test]
+    fn introspection_needs_active_true() {
+        let step = Step::Introspection;
+        assert!(check_introspection(step, br#"{"active":true,"scope":"openid"}"#).is_ok());
+        assert!(check_introspection(step, br#"{"active":false,"active":true}"#).is_ok());
+        let not_true = Kind::Wrong("active (not true)");
+        for body in [
+            r#"{"active":false}"#,
+            r#"{"active":"true"}"#,
+            r#"{"active":1}"#,
+            r#"{"active":null}"#,
+            r#"{"x":{"active":true}}"#,
+            r#"{}"#,
+        ] {
+            let kind = check_introspection(step, body.as_bytes()).unwrap_err().kind;
+            assert_eq!(kind, not_true, "{body}");
+        }
+        for body in ["[]", r#"{"active":true} {}"#, ""] {
+            let kind = check_introspection(step, body.as_bytes()).unwrap_err().kind;
+            assert_eq!(kind, Kind::BadJson, "{body}");
+        }
+    }
+
+    #[test]
+    fn userinfo_needs_a_sub() {
+        let step = Step::Userinfo;
+        assert!(check_userinfo(step, br#"{"sub":"u","email":"a@b"}"#).is_ok());
+        let kind = |body: &str| check_userinfo(step, body.as_bytes()).unwrap_err().kind;
+        assert_eq!(kind(r#"{"email":"a@b"}"#), Kind::Missing("sub"));
+        for body in [r#"{"sub":""}"#, r#"{"sub":7}"#, r#"{"sub":null}"#] {
+            assert_eq!(kind(body), Kind::Wrong("sub"), "{body}");
+        }
+        assert_eq!(kind(r#""sub""#), Kind::BadJson);
     }
 }

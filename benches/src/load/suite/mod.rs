@@ -246,12 +246,12 @@ async fn start_and_seed(
         .map_err(|f| SuiteError::Discovery(format!("{} ({})", f.key(), f.detail)))?;
     let redirect_uri =
         Url::parse(REDIRECT_URI).map_err(|_| SuiteError::Discovery("redirect URI".to_owned()))?;
-    let target = Arc::new(Target {
+    let target = Arc::new(Target::new(
         meta,
-        client: ClientCredentials::new(&client_id, &client_secret),
+        ClientCredentials::new(&client_id, &client_secret),
         redirect_uri,
-        scope: SCOPE.to_owned(),
+        SCOPE.to_owned(),
         users,
-    });
+    ));
     Ok((target, server))
 }
