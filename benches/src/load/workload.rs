@@ -159,8 +159,6 @@ pub struct Target {
     /// The authorization endpoint with the parameters every authorization request shares already
     /// in its query, so a flow only appends its own three (see [`Target::authorization_url`]).
     authorization_base: Url,
-    /// Whether `scope` contains `openid`, so that a code exchange must return an ID token.
-    openid: bool,
 }
 
 impl Target {
@@ -181,7 +179,6 @@ impl Target {
             .append_pair("redirect_uri", redirect_uri.as_str())
             .append_pair("scope", &scope)
             .append_pair("code_challenge_method", "S256");
-        let openid = scope.split(' ').any(|s| s == "openid");
         Self {
             meta,
             client,
@@ -189,7 +186,6 @@ impl Target {
             scope,
             users,
             authorization_base,
-            openid,
         }
     }
 
@@ -212,7 +208,7 @@ impl Target {
 
     /// Whether `scope` requests an ID token (OIDC Core §3.1.2.1: it contains `openid`).
     pub fn requests_openid(&self) -> bool {
-        self.openid
+        self.scope.split(' ').any(|s| s == "openid")
     }
 }
 
