@@ -18,6 +18,17 @@ macro_rules! user_cols {
     };
 }
 
+/// `users` columns (alias `u`) beside another table's, with the prefix `u_`: read with
+/// [`crate::decode::joined_user`].
+macro_rules! joined_user_cols {
+    () => {
+        "u.id AS u_id, u.username AS u_username, u.email AS u_email, \
+         u.email_verified AS u_email_verified, u.password_hash AS u_password_hash, \
+         u.profile AS u_profile, u.disabled AS u_disabled, u.created_at AS u_created_at, \
+         u.updated_at AS u_updated_at"
+    };
+}
+
 /// `memberships` columns.
 macro_rules! membership_cols {
     () => {
@@ -100,6 +111,7 @@ macro_rules! signing_key_cols {
 }
 
 pub(crate) use {
-    access_cols, client_cols, code_cols, consent_cols, family_cols, membership_cols, org_auth_cols,
-    outbox_cols, refresh_cols, session_cols, signing_key_cols, user_cols,
+    access_cols, client_cols, code_cols, consent_cols, family_cols, joined_user_cols,
+    membership_cols, org_auth_cols, outbox_cols, refresh_cols, session_cols, signing_key_cols,
+    user_cols,
 };

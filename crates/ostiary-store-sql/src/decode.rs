@@ -143,19 +143,71 @@ pub(crate) fn client_with(r: &impl Cols, metadata: ClientMetadata) -> StoreResul
     })
 }
 
+/// The names of a user's columns in a row: [`USER`] for `user_cols!`, [`JOINED_USER`] for
+/// `joined_user_cols!`.
+struct UserNames {
+    id: &'static str,
+    username: &'static str,
+    email: &'static str,
+    email_verified: &'static str,
+    password_hash: &'static str,
+    profile: &'static str,
+    disabled: &'static str,
+    created_at: &'static str,
+    updated_at: &'static str,
+}
+
+const USER: UserNames = UserNames {
+    id: "id",
+    username: "username",
+    email: "email",
+    email_verified: "email_verified",
+    password_hash: "password_hash",
+    profile: "profile",
+    disabled: "disabled",
+    created_at: "created_at",
+    updated_at: "updated_at",
+};
+
+const JOINED_USER: UserNames = UserNames {
+    id: "u_id",
+    username: "u_username",
+    email: "u_email",
+    email_verified: "u_email_verified",
+    password_hash: "u_password_hash",
+    profile: "u_profile",
+    disabled: "u_disabled",
+    created_at: "u_created_at",
+    updated_at: "u_updated_at",
+};
+
+/// A user read through [`crate::columns::user_cols`].
 pub(crate) fn user(r: &impl Cols) -> StoreResult<User> {
-    let profile = serde_json::from_str(&r.text("profile")?)
+    user_named(r, &USER)
+}
+
+/// The user of a `LEFT JOIN users u` read through [`crate::columns::joined_user_cols`]: `None` when no
+/// user row matched.
+pub(crate) fn joined_user(r: &impl Cols) -> StoreResult<Option<User>> {
+    if r.opt_uuid(JOINED_USER.id)?.is_none() {
+        return Ok(None);
+    }
+    user_named(r, &JOINED_USER).map(Some)
+}
+
+fn user_named(r: &impl Cols, names: &UserNames) -> StoreResult<User> {
+    let profile = serde_json::from_str(&r.text(names.profile)?)
         .map_err(|_| StoreError::Corrupt("users.profile"))?;
     Ok(User {
-        id: UserId::from_uuid(r.uuid("id")?),
-        username: r.text("username")?,
-        email: r.opt_text("email")?,
-        email_verified: r.flag("email_verified")?,
-        password_hash: PasswordHash::from_phc(r.text("password_hash")?),
+        id: UserId::from_uuid(r.uuid(names.id)?),
+        username: r.text(names.username)?,
+        email: r.opt_text(names.email)?,
+        email_verified: r.flag(names.email_verified)?,
+        password_hash: PasswordHash::from_phc(r.text(names.password_hash)?),
         profile,
-        disabled: r.flag("disabled")?,
-        created_at: r.i64("created_at")?,
-        updated_at: r.i64("updated_at")?,
+        disabled: r.flag(names.disabled)?,
+        created_at: r.i64(names.created_at)?,
+        updated_at: r.i64(names.updated_at)?,
     })
 }
 

@@ -3,7 +3,8 @@
 use ostiary_store::records::*;
 use ostiary_store::{ClientId, FamilyId, OutboxId, StoreError, StoreResult};
 
-use crate::decode::Cols;
+use crate::columns::*;
+use crate::decode::{self, Cols};
 
 /// Reads what [`SpentRefresh::from_row`] needs for the presented token `$1`: itself, its family and its
 /// successor.
@@ -12,6 +13,31 @@ pub(crate) const SPENT_REFRESH: &str = "SELECT r.family_id, r.expires_at, r.rota
      s.rotated_at AS s_rotated_at, s.expires_at AS s_expires_at \
      FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
      LEFT JOIN refresh_tokens s ON s.digest = r.successor WHERE r.digest = $1";
+
+/// `get_refresh_token_with_user` for the digest `$1`: the token, its family and, for a family of a
+/// user, that user (a `LEFT JOIN`: no user row for an organization's family or a missing user). Read
+/// with [`refresh_grant_with_user`].
+pub(crate) const REFRESH_GRANT_WITH_USER: &str = concat!(
+    "SELECT ",
+    refresh_cols!(),
+    ", ",
+    family_cols!(),
+    ", ",
+    joined_user_cols!(),
+    " FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
+     LEFT JOIN users u ON f.subject_type = 'user' AND u.id = f.subject_id WHERE r.digest = $1"
+);
+
+/// Reads a row of [`REFRESH_GRANT_WITH_USER`].
+pub(crate) fn refresh_grant_with_user(
+    r: &impl Cols,
+) -> StoreResult<(RefreshTokenGrant, Option<User>)> {
+    let grant = RefreshTokenGrant {
+        token: decode::refresh(r)?,
+        family: decode::family(r)?,
+    };
+    Ok((grant, decode::joined_user(r)?))
+}
 
 /// Adds an access token (`$1` digest, `$2` family, `$3` scope, `$4` issued, `$5` expires, `$6` revoked) to
 /// an existing family only: the token tables have no foreign key to their family (see migration 0002),

@@ -31,8 +31,9 @@ impl<S: Store> Provider<S> {
             .map_err(|_| invalid())?;
         let store = &self.inner.store;
         let now = self.now();
-        let grant = store
-            .get_refresh_token(digest)
+        // The token, its family and the family's user in one read: the ID token needs the user.
+        let (grant, user) = store
+            .get_refresh_token_with_user(digest)
             .await
             .map_err(server_error)?
             .ok_or_else(invalid)?;
@@ -59,11 +60,9 @@ impl<S: Store> Provider<S> {
                 scope
             }
         };
-        let user = match family.subject {
-            Subject::User(id) => match store.get_user(id).await.map_err(server_error)? {
-                Some(user) if !user.disabled => Some(user),
-                _ => return Err(invalid()),
-            },
+        let user = match (family.subject, user) {
+            (Subject::User(id), Some(user)) if user.id == id && !user.disabled => Some(user),
+            (Subject::User(_), _) => return Err(invalid()),
             _ => None,
         };
         let issued = self.issue(&Grant {

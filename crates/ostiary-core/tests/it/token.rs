@@ -327,6 +327,26 @@ async fn refresh_rotates_and_a_retry_within_the_window_gets_the_same_response() 
     );
 }
 
+/// A disabled user's refresh token is refused without being rotated: once the user is enabled again,
+/// the same token still works.
+#[tokio::test]
+async fn a_disabled_user_gets_no_tokens_from_a_refresh_token() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let token = first["refresh_token"].as_str().unwrap();
+    let store = h.provider.store();
+    let disabled = User {
+        disabled: true,
+        ..h.user.clone()
+    };
+    assert!(store.update_user(&disabled).await.unwrap());
+    assert_error(h.refresh(token).await, ErrorCode::InvalidGrant);
+    assert!(store.update_user(&h.user).await.unwrap());
+    let refreshed: Value = serde_json::from_str(&h.refresh(token).await.unwrap()).unwrap();
+    assert!(refreshed["id_token"].is_string());
+}
+
 #[tokio::test]
 async fn refresh_replay_after_the_window_revokes_the_family() {
     let h = Harness::new().await;

@@ -234,6 +234,18 @@ impl TokenStore for PostgresStore {
         .transpose()
     }
 
+    async fn get_refresh_token_with_user(
+        &self,
+        digest: Digest,
+    ) -> StoreResult<Option<(RefreshTokenGrant, Option<User>)>> {
+        let row = sqlx::query(logic::REFRESH_GRANT_WITH_USER)
+            .bind(digest.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.map(|r| logic::refresh_grant_with_user(&r)).transpose()
+    }
+
     async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         let family_id = rotation.refresh.family_id;
         let now = rotation.now;

@@ -307,6 +307,20 @@ impl TokenStore for SqliteStore {
         })
     }
 
+    async fn get_refresh_token_with_user(
+        &self,
+        digest: Digest,
+    ) -> StoreResult<Option<(RefreshTokenGrant, Option<User>)>> {
+        self.read(|conn| {
+            query_opt(
+                conn,
+                logic::REFRESH_GRANT_WITH_USER,
+                &[&digest.as_bytes().as_slice()],
+                |r| logic::refresh_grant_with_user(r),
+            )
+        })
+    }
+
     async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         let rotation = rotation.clone();
         self.write_unguarded(move |conn| rotate(conn, &rotation))

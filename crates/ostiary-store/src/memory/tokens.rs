@@ -215,6 +215,26 @@ impl TokenStore for MemoryStore {
         })
     }
 
+    async fn get_refresh_token_with_user(
+        &self,
+        digest: Digest,
+    ) -> StoreResult<Option<(RefreshTokenGrant, Option<User>)>> {
+        self.with(|s| {
+            Ok(s.refresh_tokens.get(&digest).and_then(|token| {
+                let family = s.families.get(&token.family_id)?;
+                let user = match family.subject {
+                    Subject::User(id) => s.users.get(&id).cloned(),
+                    Subject::Organization(_) => None,
+                };
+                let grant = RefreshTokenGrant {
+                    token: token.clone(),
+                    family: family.clone(),
+                };
+                Some((grant, user))
+            }))
+        })
+    }
+
     async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         self.with(|s| s.rotate_refresh(rotation))
     }

@@ -185,6 +185,7 @@ macro_rules! __conformance_cases {
             tokens_create_and_lookup,
             tokens_revoke_single_and_family,
             tokens_revoke_by_paths,
+            tokens_refresh_with_user,
             grants_refused_after_session_end,
             grants_refused_without_active_authorization,
             rotation_rotates,

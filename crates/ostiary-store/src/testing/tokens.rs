@@ -381,3 +381,47 @@ pub async fn tokens_revoke_by_paths<S: Store>(store: S) {
     assert_eq!(unknown, [0; 4], "unknown ids revoke nothing");
     g.check(&store, "revoking unknown ids", 0, &[]).await;
 }
+
+/// `get_refresh_token_with_user` returns what `get_refresh_token` does and, for a user's family, that
+/// user as stored; no user for an organization's family or a user that does not exist; `None` for an
+/// unknown digest.
+pub async fn tokens_refresh_with_user<S: Store>(store: S) {
+    let client = ClientId::new_random();
+    let stored = user("refresh-reader", Some("refresh-reader@example.com"));
+    ok(store.insert_user(&stored).await, "insert_user");
+    // A family of another user whose row does not exist.
+    let missing = UserId::new_random();
+    let org = OrganizationId::new_random();
+    let auth = active_org_auth(&store, org, client).await;
+    let families = [
+        (user_family(client, stored.id, None), Some(stored.clone())),
+        (user_family(client, missing, None), None),
+        (org_family(client, org, auth.id), None),
+    ];
+    for (family, expected_user) in families {
+        let rt = refresh(family.id, T0, T0 + DAY);
+        ok(
+            store.create_family(&family, None, Some(&rt), None).await,
+            "create_family",
+        );
+        let alone = ok(
+            store.get_refresh_token(rt.digest).await,
+            "get_refresh_token",
+        );
+        let (grant, user) = ok(
+            store.get_refresh_token_with_user(rt.digest).await,
+            "get_refresh_token_with_user",
+        )
+        .expect("token");
+        assert_eq!(Some(&grant), alone.as_ref(), "{:?}", family.subject);
+        assert_eq!(grant.family, family);
+        assert_eq!(user, expected_user, "{:?}", family.subject);
+    }
+    assert_eq!(
+        ok(
+            store.get_refresh_token_with_user(digest()).await,
+            "get_refresh_token_with_user"
+        ),
+        None
+    );
+}
