@@ -39,6 +39,43 @@ pub(crate) fn refresh_grant_with_user(
     Ok((grant, decode::joined_user(r)?))
 }
 
+/// `get_session_by_cookie_with_user` for the cookie digest `$1` at `$2`: the unexpired session, a row per
+/// client in `seq` order, each with the session's user (no user columns when the user row is missing).
+/// Read with [`session_with_user`].
+pub(crate) const SESSION_BY_COOKIE_WITH_USER: &str = concat!(
+    "SELECT ",
+    session_cols!(),
+    ", ",
+    joined_user_cols!(),
+    " FROM sessions s LEFT JOIN session_clients sc ON sc.session_id = s.id \
+     LEFT JOIN users u ON u.id = s.user_id \
+     WHERE s.cookie_digest = $1 AND s.expires_at > $2 ORDER BY sc.seq"
+);
+
+/// Gathers the rows of [`SESSION_BY_COOKIE_WITH_USER`]: the session from every row, the user from the
+/// first (they all carry the same).
+#[derive(Default)]
+pub(crate) struct SessionWithUser {
+    session: decode::SessionRows,
+    user: Option<Option<User>>,
+}
+
+impl SessionWithUser {
+    /// Takes the next row.
+    pub(crate) fn push(&mut self, row: &impl Cols) -> StoreResult<()> {
+        if self.user.is_none() {
+            self.user = Some(decode::joined_user(row)?);
+        }
+        self.session.push(row)
+    }
+
+    /// The session and its user; `None` without rows.
+    pub(crate) fn finish(self) -> Option<(Session, Option<User>)> {
+        let session = self.session.finish().into_iter().next()?;
+        Some((session, self.user.flatten()))
+    }
+}
+
 /// Adds an access token (`$1` digest, `$2` family, `$3` scope, `$4` issued, `$5` expires, `$6` revoked) to
 /// an existing family only: the token tables have no foreign key to their family (see migration 0002),
 /// so `insert_access_token` checks it here. No row inserted means no such family: [`unknown_family`].

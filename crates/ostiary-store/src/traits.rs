@@ -161,6 +161,14 @@ pub trait SessionStore {
         cookie_digest: Digest,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+    /// [`SessionStore::get_session_by_cookie`] and, in the same read, the session's user: what every
+    /// request of a signed-in browser needs, in one query on the SQL backends instead of two reads. The
+    /// user is `None` when it does not exist.
+    fn get_session_by_cookie_with_user(
+        &self,
+        cookie_digest: Digest,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<Option<(Session, Option<User>)>>> + Send;
     /// The session with `id`, expired or not.
     fn get_session(
         &self,

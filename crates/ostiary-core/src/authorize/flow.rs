@@ -298,14 +298,17 @@ impl<S: Store> Provider<S> {
             return Ok(None);
         };
         let store = &self.inner.store;
-        let lookup = async {
-            let Some(session) = store.get_session_by_cookie(digest, self.now()).await? else {
-                return Ok(None);
-            };
-            let user = store.get_user(session.user_id).await?;
-            Ok::<_, ostiary_store::StoreError>(user.filter(|u| !u.disabled).map(|u| (session, u)))
-        };
-        lookup.await.map_err(|e| {
+        // The session and its user in one read.
+        let lookup = store
+            .get_session_by_cookie_with_user(digest, self.now())
+            .await
+            .map(|found| match found {
+                Some((session, Some(user))) if user.id == session.user_id && !user.disabled => {
+                    Some((session, user))
+                }
+                _ => None,
+            });
+        lookup.map_err(|e| {
             tracing::error!(error = %e, "store failure while reading the session");
             ErrorPage {
                 status: 500,

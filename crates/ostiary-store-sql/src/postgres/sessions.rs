@@ -12,6 +12,7 @@ use super::{PostgresStore, paged};
 use crate::columns::*;
 use crate::decode::{self, Cols};
 use crate::error::{is_foreign_key_violation, store_error};
+use crate::logic::SessionWithUser;
 use crate::{encode, logic};
 
 const SESSION_BY_ID: &str = concat!(
@@ -106,6 +107,24 @@ impl SessionStore for PostgresStore {
         .await
         .map_err(store_error)?;
         decode::session(&rows)
+    }
+
+    async fn get_session_by_cookie_with_user(
+        &self,
+        cookie_digest: Digest,
+        now: UnixTime,
+    ) -> StoreResult<Option<(Session, Option<User>)>> {
+        let rows = sqlx::query(logic::SESSION_BY_COOKIE_WITH_USER)
+            .bind(cookie_digest.as_bytes().as_slice())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let mut gathered = SessionWithUser::default();
+        for row in &rows {
+            gathered.push(row)?;
+        }
+        Ok(gathered.finish())
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {

@@ -13,6 +13,7 @@ use super::sql::{Params, execute, for_each, id, paged, query_all};
 use crate::columns::*;
 use crate::decode::{self, Cols, SessionRows};
 use crate::error::SQLITE_FOREIGN_KEY;
+use crate::logic::SessionWithUser;
 use crate::{encode, logic};
 
 const SESSION_BY_ID: &str = concat!(
@@ -159,6 +160,23 @@ impl SessionStore for SqliteStore {
                 SESSION_BY_COOKIE,
                 &[&cookie_digest.as_bytes().as_slice(), &now],
             )
+        })
+    }
+
+    async fn get_session_by_cookie_with_user(
+        &self,
+        cookie_digest: Digest,
+        now: UnixTime,
+    ) -> StoreResult<Option<(Session, Option<User>)>> {
+        self.read(|conn| {
+            let mut rows = SessionWithUser::default();
+            for_each(
+                conn,
+                logic::SESSION_BY_COOKIE_WITH_USER,
+                &[&cookie_digest.as_bytes().as_slice(), &now],
+                |row| rows.push(row),
+            )?;
+            Ok(rows.finish())
         })
     }
 

@@ -132,6 +132,20 @@ impl SessionStore for MemoryStore {
         }))
     }
 
+    async fn get_session_by_cookie_with_user(
+        &self,
+        cookie_digest: Digest,
+        now: UnixTime,
+    ) -> StoreResult<Option<(Session, Option<User>)>> {
+        Ok(self.with(|s| {
+            s.session_by_cookie
+                .get(&cookie_digest)
+                .and_then(|id| s.sessions.get(id))
+                .filter(|session| session.expires_at > now)
+                .map(|session| (session.clone(), s.users.get(&session.user_id).cloned()))
+        }))
+    }
+
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
         Ok(self.with(|s| s.sessions.get(&id).cloned()))
     }

@@ -430,3 +430,62 @@ pub async fn sessions_reauthenticate<S: Store>(store: S) {
         None
     );
 }
+
+/// `get_session_by_cookie_with_user` returns what `get_session_by_cookie` does (every client, in
+/// order) and the session's user as stored; no user when its row does not exist; nothing for an
+/// expired session or an unknown cookie.
+pub async fn sessions_lookup_with_user<S: Store>(store: S) {
+    let stored = user("session-reader", Some("session-reader@example.com"));
+    ok(store.insert_user(&stored).await, "insert_user");
+    let signed_in = session(stored.id, T0 + HOUR);
+    ok(store.insert_session(&signed_in).await, "insert_session");
+    for client in [ClientId::new_random(), ClientId::new_random()] {
+        ok(
+            store.add_session_client(signed_in.id, client).await,
+            "add_session_client",
+        );
+    }
+    let orphan = session(UserId::new_random(), T0 + HOUR);
+    ok(store.insert_session(&orphan).await, "insert_session");
+
+    for (sess, expected_user) in [(&signed_in, Some(stored.clone())), (&orphan, None)] {
+        let alone = ok(
+            store.get_session_by_cookie(sess.cookie_digest, T0).await,
+            "get_session_by_cookie",
+        );
+        let (found, user) = ok(
+            store
+                .get_session_by_cookie_with_user(sess.cookie_digest, T0)
+                .await,
+            "get_session_by_cookie_with_user",
+        )
+        .expect("session");
+        assert_eq!(Some(&found), alone.as_ref());
+        assert_eq!(found.id, sess.id);
+        assert_eq!(user, expected_user);
+    }
+    let (found, _) = ok(
+        store
+            .get_session_by_cookie_with_user(signed_in.cookie_digest, T0)
+            .await,
+        "get_session_by_cookie_with_user",
+    )
+    .expect("session");
+    assert_eq!(found.clients.len(), 2, "one session, every client");
+    assert_eq!(
+        ok(
+            store
+                .get_session_by_cookie_with_user(signed_in.cookie_digest, T0 + HOUR)
+                .await,
+            "expired"
+        ),
+        None
+    );
+    assert_eq!(
+        ok(
+            store.get_session_by_cookie_with_user(digest(), T0).await,
+            "unknown cookie"
+        ),
+        None
+    );
+}
