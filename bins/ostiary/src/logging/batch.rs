@@ -11,8 +11,9 @@
 //! Nothing is dropped. A request never waits for the write itself, only for the mutex that appends its
 //! line; when [`LIMIT`] bytes are waiting (the output is slower than the logging), writers wait until the
 //! thread has taken them, as `tracing-appender` did with `lossy(false)`. Dropping the [`BatchGuard`]
-//! writes what is left and stops the thread. Lines reach the output in the order they were appended, at
-//! most [`GATHER`] plus one write after they were logged.
+//! writes what is left and stops the thread (lines logged after that are dropped, as before). Lines
+//! reach the output in the order they were appended, at most [`GATHER`] plus one write after they
+//! were logged.
 
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -44,6 +45,8 @@ struct State {
     pending: Vec<u8>,
     /// Set by the guard: write what is left and stop.
     stopping: bool,
+    /// Set by the thread as it stops: nothing appended after this would ever be written.
+    closed: bool,
 }
 
 impl Shared {
@@ -75,6 +78,7 @@ pub(crate) fn start<W: Write + Send + 'static>(
         state: Mutex::new(State {
             pending: Vec::new(),
             stopping: false,
+            closed: false,
         }),
         wake: Condvar::new(),
         room: Condvar::new(),
@@ -109,6 +113,7 @@ fn run(shared: &Shared, mut output: impl Write) {
         }
         if state.pending.is_empty() {
             // Stopping, and everything was written.
+            state.closed = true;
             return;
         }
         if !state.stopping && state.pending.len() < EAGER {
@@ -131,9 +136,13 @@ fn run(shared: &Shared, mut output: impl Write) {
 }
 
 impl BatchWriter {
-    /// Appends one whole line (or several), waking the thread for the first of a batch.
+    /// Appends one whole line (or several), waking the thread for the first of a batch. Once the thread
+    /// has stopped, lines are dropped: nothing would write them, and keeping them would only grow.
     fn append(&self, line: &[u8]) {
         let mut state = self.shared.lock();
+        if state.closed {
+            return;
+        }
         while state.pending.len() >= LIMIT && !state.stopping {
             state = self
                 .shared
@@ -273,8 +282,9 @@ mod tests {
         writer.write_all(b"second\n").unwrap();
         drop(guard);
         assert_eq!(output.text(), "first\nsecond\n");
-        // After the stop, appending neither blocks nor panics.
+        // After the stop, appending neither blocks nor panics, and keeps nothing.
         writer.write_all(b"late\n").unwrap();
+        assert!(writer.shared.lock().pending.is_empty());
     }
 
     #[test]
