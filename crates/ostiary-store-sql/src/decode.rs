@@ -81,7 +81,7 @@ pub(crate) fn parse_uuid(text: &str, col: &'static str) -> StoreResult<Uuid> {
     Uuid::try_parse(text).map_err(|_| StoreError::Corrupt(col))
 }
 
-fn scope(r: &impl Cols, col: &'static str) -> StoreResult<ScopeSet> {
+pub(crate) fn scope(r: &impl Cols, col: &'static str) -> StoreResult<ScopeSet> {
     ScopeSet::parse(&r.text(col)?).map_err(|_| StoreError::Corrupt(col))
 }
 

@@ -1,7 +1,7 @@
 //! The decisions both backends share, kept apart from the SQL that gathers their inputs.
 
 use ostiary_store::records::*;
-use ostiary_store::{ClientId, FamilyId, OutboxId, StoreError, StoreResult};
+use ostiary_store::{ClientId, FamilyId, OutboxId, StoreError, StoreResult, UserId};
 
 use crate::columns::*;
 use crate::decode::{self, Cols};
@@ -39,40 +39,67 @@ pub(crate) fn refresh_grant_with_user(
     Ok((grant, decode::joined_user(r)?))
 }
 
-/// `get_session_by_cookie_with_user` for the cookie digest `$1` at `$2`: the unexpired session, a row per
-/// client in `seq` order, each with the session's user (no user columns when the user row is missing).
-/// Read with [`session_with_user`].
-pub(crate) const SESSION_BY_COOKIE_WITH_USER: &str = concat!(
+/// `get_signed_in` for the cookie digest `$1` at `$2` and the client `$3` (NULL: no consent asked
+/// about): the unexpired session, a row per client in `seq` order, each with the session's user and
+/// its consent to `$3` (no columns of either when there is no such row). Read with [`SignedInRows`].
+pub(crate) const SIGNED_IN: &str = concat!(
     "SELECT ",
     session_cols!(),
     ", ",
     joined_user_cols!(),
-    " FROM sessions s LEFT JOIN session_clients sc ON sc.session_id = s.id \
+    ", c.scope AS c_scope, c.granted_at AS c_granted_at, c.updated_at AS c_updated_at \
+     FROM sessions s LEFT JOIN session_clients sc ON sc.session_id = s.id \
      LEFT JOIN users u ON u.id = s.user_id \
+     LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = $3 \
      WHERE s.cookie_digest = $1 AND s.expires_at > $2 ORDER BY sc.seq"
 );
 
-/// Gathers the rows of [`SESSION_BY_COOKIE_WITH_USER`]: the session from every row, the user from the
+/// Gathers the rows of [`SIGNED_IN`]: the session from every row, the user and the consent from the
 /// first (they all carry the same).
-#[derive(Default)]
-pub(crate) struct SessionWithUser {
+pub(crate) struct SignedInRows {
+    consent_for: Option<ClientId>,
     session: decode::SessionRows,
-    user: Option<Option<User>>,
+    first: Option<(Option<User>, Option<Consent>)>,
 }
 
-impl SessionWithUser {
+impl SignedInRows {
+    /// Gathers the rows of a query whose `$3` was `consent_for`.
+    pub(crate) fn new(consent_for: Option<ClientId>) -> Self {
+        Self {
+            consent_for,
+            session: decode::SessionRows::default(),
+            first: None,
+        }
+    }
+
     /// Takes the next row.
     pub(crate) fn push(&mut self, row: &impl Cols) -> StoreResult<()> {
-        if self.user.is_none() {
-            self.user = Some(decode::joined_user(row)?);
+        if self.first.is_none() {
+            let user = decode::joined_user(row)?;
+            let consent = match (self.consent_for, row.opt_i64("c_granted_at")?) {
+                (Some(client_id), Some(granted_at)) => Some(Consent {
+                    user_id: UserId::from_uuid(row.uuid("user_id")?),
+                    client_id,
+                    scope: decode::scope(row, "c_scope")?,
+                    granted_at,
+                    updated_at: row.i64("c_updated_at")?,
+                }),
+                _ => None,
+            };
+            self.first = Some((user, consent));
         }
         self.session.push(row)
     }
 
-    /// The session and its user; `None` without rows.
-    pub(crate) fn finish(self) -> Option<(Session, Option<User>)> {
+    /// What the rows said; `None` without rows (no such unexpired session).
+    pub(crate) fn finish(self) -> Option<SignedIn> {
         let session = self.session.finish().into_iter().next()?;
-        Some((session, self.user.flatten()))
+        let (user, consent) = self.first.unwrap_or_default();
+        Some(SignedIn {
+            session,
+            user,
+            consent,
+        })
     }
 }
 

@@ -161,14 +161,16 @@ pub trait SessionStore {
         cookie_digest: Digest,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
-    /// [`SessionStore::get_session_by_cookie`] and, in the same read, the session's user: what every
-    /// request of a signed-in browser needs, in one query on the SQL backends instead of two reads. The
-    /// user is `None` when it does not exist.
-    fn get_session_by_cookie_with_user(
+    /// [`SessionStore::get_session_by_cookie`] and, in the same read, the session's user and, with
+    /// `consent_for`, that user's consent to that client ([`ConsentStore::get_consent`]): what a
+    /// request of a signed-in browser at the authorization endpoint needs, in one query on the SQL
+    /// backends instead of three reads.
+    fn get_signed_in(
         &self,
         cookie_digest: Digest,
         now: UnixTime,
-    ) -> impl Future<Output = StoreResult<Option<(Session, Option<User>)>>> + Send;
+        consent_for: Option<ClientId>,
+    ) -> impl Future<Output = StoreResult<Option<SignedIn>>> + Send;
     /// The session with `id`, expired or not.
     fn get_session(
         &self,

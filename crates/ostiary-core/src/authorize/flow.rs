@@ -1,7 +1,9 @@
 //! The decisions of the authorization endpoint: who is signed in, whether they must sign in again,
 //! whether they consented, and issuing the code.
 
-use ostiary_store::{AuthorizationCode, Consent, FamilyId, SecretKind, Session, Store, User};
+use ostiary_store::{
+    AuthorizationCode, ClientId, Consent, FamilyId, SecretKind, Session, SignedIn, Store, User,
+};
 use zeroize::Zeroizing;
 
 use super::request::{self, AuthorizeRequest, Rejection};
@@ -23,6 +25,15 @@ struct Fresh {
     consented: bool,
 }
 
+/// The user's consent to the request's client, as far as the caller knows it.
+#[derive(Debug)]
+enum KnownConsent {
+    /// Not read: [`Provider::decide`] reads it when it needs it.
+    Unread,
+    /// Read with the session ([`ostiary_store::SessionStore::get_signed_in`]): the consent, if any.
+    Read(Option<Consent>),
+}
+
 impl<S: Store> Provider<S> {
     /// Handles an authorization request (GET query or POST form, RFC 6749 §4.1.1, OIDC Core §3.1.2.1)
     /// with the browser's session cookie, if any.
@@ -31,11 +42,21 @@ impl<S: Store> Provider<S> {
             Ok(request) => request,
             Err(interaction) => return interaction,
         };
-        let signed_in = match self.current_user(session_cookie).await {
-            Ok(signed_in) => signed_in,
+        // The session, its user and their consent to this client in one read.
+        let (signed_in, consent) = match self
+            .current_user(session_cookie, Some(request.client.id))
+            .await
+        {
+            Ok(Some((session, user, consent))) => {
+                (Some((session, user)), KnownConsent::Read(consent))
+            }
+            Ok(None) => (None, KnownConsent::Unread),
             Err(page) => return Interaction::new(AuthorizeOutcome::ErrorPage(page)),
         };
-        Interaction::new(self.decide(&request, signed_in, Fresh::default()).await)
+        Interaction::new(
+            self.decide(&request, signed_in, consent, Fresh::default())
+                .await,
+        )
     }
 
     /// Handles the sign-in form: `params` are the repeated authorization parameters, `login` the username
@@ -79,7 +100,9 @@ impl<S: Store> Provider<S> {
             authenticated: true,
             consented: false,
         };
-        let outcome = self.decide(&request, Some((session, user)), fresh).await;
+        let outcome = self
+            .decide(&request, Some((session, user)), KnownConsent::Unread, fresh)
+            .await;
         Interaction {
             outcome,
             new_session: Some(NewSession {
@@ -100,7 +123,10 @@ impl<S: Store> Provider<S> {
             Ok(request) => request,
             Err(interaction) => return interaction,
         };
-        let (session, user) = match self.current_user(session_cookie).await {
+        let (session, user, previous) = match self
+            .current_user(session_cookie, Some(request.client.id))
+            .await
+        {
             Ok(Some(signed_in)) => signed_in,
             // The session ended between the prompt and the answer: sign in again.
             Ok(None) => {
@@ -121,10 +147,6 @@ impl<S: Store> Provider<S> {
         }
         let now = self.now();
         let store = &self.inner.store;
-        let previous = match store.get_consent(user.id, request.client.id).await {
-            Ok(previous) => previous,
-            Err(e) => return self.store_failure(&request, e),
-        };
         let consent = Consent {
             user_id: user.id,
             client_id: request.client.id,
@@ -141,7 +163,10 @@ impl<S: Store> Provider<S> {
             authenticated: false,
             consented: true,
         };
-        Interaction::new(self.decide(&request, Some((session, user)), fresh).await)
+        Interaction::new(
+            self.decide(&request, Some((session, user)), KnownConsent::Unread, fresh)
+                .await,
+        )
     }
 
     async fn validate_authorize(&self, params: &Params) -> Result<AuthorizeRequest, Interaction> {
@@ -160,6 +185,7 @@ impl<S: Store> Provider<S> {
         &self,
         request: &AuthorizeRequest,
         signed_in: Option<(Session, User)>,
+        consent: KnownConsent,
         fresh: Fresh,
     ) -> AuthorizeOutcome {
         let now = self.now();
@@ -187,15 +213,19 @@ impl<S: Store> Provider<S> {
             return AuthorizeOutcome::Login(self.login_prompt(request, None));
         };
         if !fresh.consented {
-            let granted = match self
-                .inner
-                .store
-                .get_consent(user.id, request.client.id)
-                .await
-            {
-                Ok(consent) => consent.map(|c| c.scope),
-                Err(e) => return self.store_failure(request, e).outcome,
+            let consent = match consent {
+                KnownConsent::Read(consent) => consent,
+                KnownConsent::Unread => match self
+                    .inner
+                    .store
+                    .get_consent(user.id, request.client.id)
+                    .await
+                {
+                    Ok(consent) => consent,
+                    Err(e) => return self.store_failure(request, e).outcome,
+                },
             };
+            let granted = consent.map(|c| c.scope);
             let covered = granted.as_ref().is_some_and(|g| request.scope.is_subset(g));
             if !covered || request.prompt.consent {
                 if request.prompt.none {
@@ -289,22 +319,27 @@ impl<S: Store> Provider<S> {
     }
 
     /// The signed-in user of a session cookie: `None` without a valid session or when the user is gone or
-    /// disabled.
+    /// disabled. With `consent_for`, also the user's consent to that client (read in the same query).
     pub(crate) async fn current_user(
         &self,
         cookie: Option<&str>,
-    ) -> Result<Option<(Session, User)>, ErrorPage> {
+        consent_for: Option<ClientId>,
+    ) -> Result<Option<(Session, User, Option<Consent>)>, ErrorPage> {
         let Some(digest) = cookie.and_then(|c| self.digest(SecretKind::SessionCookie, c)) else {
             return Ok(None);
         };
         let store = &self.inner.store;
-        // The session and its user in one read.
+        // The session, its user and the consent in one read.
         let lookup = store
-            .get_session_by_cookie_with_user(digest, self.now())
+            .get_signed_in(digest, self.now(), consent_for)
             .await
             .map(|found| match found {
-                Some((session, Some(user))) if user.id == session.user_id && !user.disabled => {
-                    Some((session, user))
+                Some(SignedIn {
+                    session,
+                    user: Some(user),
+                    consent,
+                }) if user.id == session.user_id && !user.disabled => {
+                    Some((session, user, consent))
                 }
                 _ => None,
             });
@@ -330,8 +365,8 @@ impl<S: Store> Provider<S> {
         session_cookie: Option<&str>,
     ) -> Result<(Session, ostiary_store::BearerSecret), ostiary_store::StoreError> {
         let amr = vec!["pwd".to_owned()];
-        match self.current_user(session_cookie).await {
-            Ok(Some((mut session, current))) if current.id == user.id => {
+        match self.current_user(session_cookie, None).await {
+            Ok(Some((mut session, current, _))) if current.id == user.id => {
                 let now = self.now();
                 let (cookie, digest) = self.mint(SecretKind::SessionCookie).ok_or_else(|| {
                     ostiary_store::StoreError::Invalid("random number generator failure".into())
@@ -351,7 +386,7 @@ impl<S: Store> Provider<S> {
                 }
                 // Ended meanwhile: start afresh.
             }
-            Ok(Some((old, _))) => {
+            Ok(Some((old, _, _))) => {
                 if let Err(e) = self.end_session_by_id(old.id).await {
                     tracing::warn!(error = %e, "could not end the previous session at sign-in");
                 }

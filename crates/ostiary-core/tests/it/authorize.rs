@@ -273,6 +273,21 @@ async fn consent_is_asked_again_when_scopes_grow_and_remembered_otherwise() {
         matches!(i.outcome, AuthorizeOutcome::Consent(_)),
         "prompt=consent asks again"
     );
+
+    // Approving the wider scope adds to what was granted before: both together need no prompt.
+    let i = h.provider.consent(&wider, true, Some(&cookie)).await;
+    assert!(
+        matches!(i.outcome, AuthorizeOutcome::Redirect(_)),
+        "{:?}",
+        i.outcome
+    );
+    let both = params(&h.authorize_params(&id, &ch, &[("scope", "openid email api:read")]));
+    let i = h.provider.authorize(&both, Some(&cookie)).await;
+    assert!(
+        matches!(i.outcome, AuthorizeOutcome::Redirect(_)),
+        "{:?}",
+        i.outcome
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use super::{PostgresStore, paged};
 use crate::columns::*;
 use crate::decode::{self, Cols};
 use crate::error::{is_foreign_key_violation, store_error};
-use crate::logic::SessionWithUser;
+use crate::logic::SignedInRows;
 use crate::{encode, logic};
 
 const SESSION_BY_ID: &str = concat!(
@@ -109,18 +109,20 @@ impl SessionStore for PostgresStore {
         decode::session(&rows)
     }
 
-    async fn get_session_by_cookie_with_user(
+    async fn get_signed_in(
         &self,
         cookie_digest: Digest,
         now: UnixTime,
-    ) -> StoreResult<Option<(Session, Option<User>)>> {
-        let rows = sqlx::query(logic::SESSION_BY_COOKIE_WITH_USER)
+        consent_for: Option<ClientId>,
+    ) -> StoreResult<Option<SignedIn>> {
+        let rows = sqlx::query(logic::SIGNED_IN)
             .bind(cookie_digest.as_bytes().as_slice())
             .bind(now)
+            .bind(consent_for.map(|c| *c.as_uuid()))
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        let mut gathered = SessionWithUser::default();
+        let mut gathered = SignedInRows::new(consent_for);
         for row in &rows {
             gathered.push(row)?;
         }

@@ -13,7 +13,7 @@ use super::sql::{Params, execute, for_each, id, paged, query_all};
 use crate::columns::*;
 use crate::decode::{self, Cols, SessionRows};
 use crate::error::SQLITE_FOREIGN_KEY;
-use crate::logic::SessionWithUser;
+use crate::logic::SignedInRows;
 use crate::{encode, logic};
 
 const SESSION_BY_ID: &str = concat!(
@@ -163,17 +163,19 @@ impl SessionStore for SqliteStore {
         })
     }
 
-    async fn get_session_by_cookie_with_user(
+    async fn get_signed_in(
         &self,
         cookie_digest: Digest,
         now: UnixTime,
-    ) -> StoreResult<Option<(Session, Option<User>)>> {
+        consent_for: Option<ClientId>,
+    ) -> StoreResult<Option<SignedIn>> {
+        let client = consent_for.map(|c| id(c.as_uuid()));
         self.read(|conn| {
-            let mut rows = SessionWithUser::default();
+            let mut rows = SignedInRows::new(consent_for);
             for_each(
                 conn,
-                logic::SESSION_BY_COOKIE_WITH_USER,
-                &[&cookie_digest.as_bytes().as_slice(), &now],
+                logic::SIGNED_IN,
+                &[&cookie_digest.as_bytes().as_slice(), &now, &client],
                 |row| rows.push(row),
             )?;
             Ok(rows.finish())

@@ -132,17 +132,24 @@ impl SessionStore for MemoryStore {
         }))
     }
 
-    async fn get_session_by_cookie_with_user(
+    async fn get_signed_in(
         &self,
         cookie_digest: Digest,
         now: UnixTime,
-    ) -> StoreResult<Option<(Session, Option<User>)>> {
+        consent_for: Option<ClientId>,
+    ) -> StoreResult<Option<SignedIn>> {
         Ok(self.with(|s| {
-            s.session_by_cookie
+            let session = s
+                .session_by_cookie
                 .get(&cookie_digest)
                 .and_then(|id| s.sessions.get(id))
-                .filter(|session| session.expires_at > now)
-                .map(|session| (session.clone(), s.users.get(&session.user_id).cloned()))
+                .filter(|session| session.expires_at > now)?;
+            Some(SignedIn {
+                session: session.clone(),
+                user: s.users.get(&session.user_id).cloned(),
+                consent: consent_for
+                    .and_then(|client| s.consents.get(&(session.user_id, client)).cloned()),
+            })
         }))
     }
 

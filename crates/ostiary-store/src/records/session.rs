@@ -21,3 +21,15 @@ pub struct Session {
     /// The clients that received tokens in this session: the audience of back-channel logout.
     pub clients: Vec<ClientId>,
 }
+
+/// What a request of a signed-in browser reads at once: see [`crate::SessionStore::get_signed_in`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The unexpired session of the cookie.
+    pub session: Session,
+    /// The session's user; `None` when it does not exist.
+    pub user: Option<crate::records::User>,
+    /// The user's consent to the client asked about; `None` when there is none or none was asked
+    /// about.
+    pub consent: Option<crate::records::Consent>,
+}

@@ -173,7 +173,7 @@ macro_rules! __conformance_cases {
             registry_end_to_end,
             registry_delete_cascades,
             sessions_lookup,
-            sessions_lookup_with_user,
+            sessions_signed_in,
             sessions_clients,
             sessions_clients_from_families,
             sessions_end_revokes_and_notifies,

@@ -431,51 +431,83 @@ pub async fn sessions_reauthenticate<S: Store>(store: S) {
     );
 }
 
-/// `get_session_by_cookie_with_user` returns what `get_session_by_cookie` does (every client, in
-/// order) and the session's user as stored; no user when its row does not exist; nothing for an
-/// expired session or an unknown cookie.
-pub async fn sessions_lookup_with_user<S: Store>(store: S) {
+/// `get_signed_in` returns what `get_session_by_cookie` does (every client, in order), the session's
+/// user as stored (none when its row does not exist) and, when asked about a client, the user's
+/// consent to it as `get_consent` returns it; nothing for an expired session or an unknown cookie.
+pub async fn sessions_signed_in<S: Store>(store: S) {
     let stored = user("session-reader", Some("session-reader@example.com"));
     ok(store.insert_user(&stored).await, "insert_user");
     let signed_in = session(stored.id, T0 + HOUR);
     ok(store.insert_session(&signed_in).await, "insert_session");
-    for client in [ClientId::new_random(), ClientId::new_random()] {
+    let (consented, other) = (ClientId::new_random(), ClientId::new_random());
+    for client in [consented, other] {
         ok(
             store.add_session_client(signed_in.id, client).await,
             "add_session_client",
         );
     }
+    let consent = Consent {
+        user_id: stored.id,
+        client_id: consented,
+        scope: scope("openid profile"),
+        granted_at: T0,
+        updated_at: T0 + 5,
+    };
+    ok(store.put_consent(&consent).await, "put_consent");
+    // Another user's consent to the same client is not this session's.
+    let stranger = Consent {
+        user_id: UserId::new_random(),
+        client_id: other,
+        ..consent.clone()
+    };
+    ok(store.put_consent(&stranger).await, "put_consent");
     let orphan = session(UserId::new_random(), T0 + HOUR);
     ok(store.insert_session(&orphan).await, "insert_session");
 
-    for (sess, expected_user) in [(&signed_in, Some(stored.clone())), (&orphan, None)] {
+    let cases = [
+        (&signed_in, None, Some(stored.clone()), None),
+        (
+            &signed_in,
+            Some(consented),
+            Some(stored.clone()),
+            Some(consent),
+        ),
+        (&signed_in, Some(other), Some(stored.clone()), None),
+        (&orphan, Some(consented), None, None),
+    ];
+    for (sess, consent_for, expected_user, expected_consent) in cases {
         let alone = ok(
             store.get_session_by_cookie(sess.cookie_digest, T0).await,
             "get_session_by_cookie",
-        );
-        let (found, user) = ok(
-            store
-                .get_session_by_cookie_with_user(sess.cookie_digest, T0)
-                .await,
-            "get_session_by_cookie_with_user",
         )
         .expect("session");
-        assert_eq!(Some(&found), alone.as_ref());
-        assert_eq!(found.id, sess.id);
-        assert_eq!(user, expected_user);
+        let found = ok(
+            store
+                .get_signed_in(sess.cookie_digest, T0, consent_for)
+                .await,
+            "get_signed_in",
+        )
+        .expect("session");
+        assert_eq!(
+            found,
+            SignedIn {
+                session: alone,
+                user: expected_user,
+                consent: expected_consent,
+            },
+            "{consent_for:?}"
+        );
     }
-    let (found, _) = ok(
-        store
-            .get_session_by_cookie_with_user(signed_in.cookie_digest, T0)
-            .await,
-        "get_session_by_cookie_with_user",
+    let found = ok(
+        store.get_signed_in(signed_in.cookie_digest, T0, None).await,
+        "get_signed_in",
     )
     .expect("session");
-    assert_eq!(found.clients.len(), 2, "one session, every client");
+    assert_eq!(found.session.clients.len(), 2, "one session, every client");
     assert_eq!(
         ok(
             store
-                .get_session_by_cookie_with_user(signed_in.cookie_digest, T0 + HOUR)
+                .get_signed_in(signed_in.cookie_digest, T0 + HOUR, Some(consented))
                 .await,
             "expired"
         ),
@@ -483,7 +515,7 @@ pub async fn sessions_lookup_with_user<S: Store>(store: S) {
     );
     assert_eq!(
         ok(
-            store.get_session_by_cookie_with_user(digest(), T0).await,
+            store.get_signed_in(digest(), T0, Some(consented)).await,
             "unknown cookie"
         ),
         None
