@@ -116,7 +116,9 @@ async fn churn(store: &SqliteStore, minter: &Minter, count: &AtomicU64, until: u
                 0x5a;
                 std::env::var("SEALED")
                     .map(|s| s.parse().unwrap())
-                    .unwrap_or(1300)
+                    // A sealed retry of the token endpoint: nonce, tag, and the tokens and scope of
+                    // the response (`seal::RetryState`; the whole ~1300-byte response before).
+                    .unwrap_or(180)
             ],
             retry_until: NOW + 30,
             now: NOW + 1,

@@ -106,7 +106,6 @@ impl<S: Store> Provider<S> {
                 scope: &record.scope,
                 user: Some(&user),
                 nonce: record.nonce.as_deref(),
-                with_refresh: true,
                 now,
             },
         )

@@ -13,13 +13,6 @@ use crate::claims::standard_claims;
 use crate::config::Lifetimes;
 use crate::error::OAuthError;
 
-/// What an issuance produced: the response body and the records to store.
-pub(crate) struct Issued {
-    pub(crate) json: String,
-    pub(crate) access: AccessTokenRecord,
-    pub(crate) refresh: Option<RefreshTokenRecord>,
-}
-
 /// What to issue.
 pub(crate) struct Grant<'a> {
     pub(crate) client: &'a Client,
@@ -30,7 +23,6 @@ pub(crate) struct Grant<'a> {
     pub(crate) user: Option<&'a User>,
     /// The authorization request's nonce (code exchange only: OIDC Core §12.2 errata, none on refresh).
     pub(crate) nonce: Option<&'a str>,
-    pub(crate) with_refresh: bool,
     pub(crate) now: i64,
 }
 
@@ -55,6 +47,26 @@ pub(crate) struct Minted {
 }
 
 impl Minted {
+    /// Tokens minted before, parsed again from their text (a refresh retry: see `seal::RetryState`).
+    pub(crate) fn from_parts(
+        access: (BearerSecret, Digest),
+        refresh: (BearerSecret, Digest),
+    ) -> Self {
+        Self {
+            access: access.0,
+            access_digest: access.1,
+            refresh: Some(refresh),
+        }
+    }
+
+    /// The text of the access token (or its `jti`) and of the refresh token, if any.
+    pub(crate) fn secrets(&self) -> (&str, Option<&str>) {
+        (
+            self.access.expose_secret(),
+            self.refresh.as_ref().map(|(t, _)| t.expose_secret()),
+        )
+    }
+
     /// The digests of the access token (or its `jti`) and of the refresh token: what the store keeps.
     pub(crate) fn digests(&self) -> (Digest, Option<Digest>) {
         (self.access_digest, self.refresh.as_ref().map(|(_, d)| *d))
@@ -110,23 +122,6 @@ fn access_expiry(lifetimes: &Lifetimes, family: &TokenFamily, now: i64) -> i64 {
 }
 
 impl<S> Provider<S> {
-    /// Mints, builds the records and signs in one go: for grants whose family is known up front.
-    pub(crate) fn issue(&self, grant: &Grant<'_>) -> Result<Issued, OAuthError> {
-        let minted = self.mint_tokens(grant.client, grant.with_refresh)?;
-        let (access, refresh) = minted.records(
-            &self.inner.config.lifetimes,
-            grant.family,
-            grant.scope,
-            grant.now,
-        );
-        let json = self.respond(&minted, grant)?;
-        Ok(Issued {
-            json,
-            access,
-            refresh,
-        })
-    }
-
     /// The secrets of a new access token (its `jti`, for a client with JWT access tokens) and, if
     /// asked, of a refresh token.
     pub(crate) fn mint_tokens(

@@ -1,14 +1,19 @@
 //! The refresh token grant (RFC 6749 §6) with rotation on every use (RFC 9700 §4.14.2) and a retry window.
 //!
 //! A rotated-out refresh token presented again within the retry window — a client retrying after a lost
-//! response, two tabs racing — gets the very same response as the request that rotated it (sealed under
-//! the old token, see `seal`); presented after it, it is a replay and the whole family is revoked.
+//! response, two tabs racing — gets the same tokens as the request that rotated it (sealed under the old
+//! token, see `seal`): the same access and refresh tokens, scope and expiry, and an ID token with the
+//! same claims, signed again. Presented after the window, it is a replay and the whole family is
+//! revoked.
 
-use ostiary_store::{Client, RotateOutcome, Rotation, ScopeSet, SecretKind, Store, Subject};
+use ostiary_store::{
+    AccessTokenFormat, Client, RotateOutcome, Rotation, ScopeSet, SecretKind, Store, Subject,
+    TokenFamily, User,
+};
 
 use super::code::server_error;
-use super::issue::Grant;
-use super::seal;
+use super::issue::{Grant, Minted};
+use super::seal::{self, RetryState, Sealed};
 use crate::Provider;
 use crate::error::{ErrorCode, OAuthError};
 use crate::params::Params;
@@ -65,29 +70,41 @@ impl<S: Store> Provider<S> {
             (Subject::User(_), _) => return Err(invalid()),
             _ => None,
         };
-        let issued = self.issue(&Grant {
+        let grant = Grant {
             client,
             family,
             scope: &scope,
             user: user.as_ref(),
             nonce: None,
-            with_refresh: true,
             now,
-        })?;
-        let Some(refresh) = issued.refresh else {
+        };
+        let minted = self.mint_tokens(client, true)?;
+        let (access, refresh) = minted.records(&self.inner.config.lifetimes, family, &scope, now);
+        let json = self.respond(&minted, &grant)?;
+        let (access_secret, refresh_secret) = minted.secrets();
+        let (Some(refresh_secret), Some(refresh)) = (refresh_secret, refresh) else {
             return Err(OAuthError::server_error());
+        };
+        // A retry gets these tokens back: sealed under the presented token, which only its holder has.
+        let retry = RetryState {
+            issued_at: now,
+            access: access_secret.to_owned().into(),
+            refresh: refresh_secret.to_owned().into(),
+            scope: scope.to_string(),
         };
         let sealing_key = self
             .inner
             .digests
             .derive_sealing_key(&secret)
             .ok_or_else(OAuthError::server_error)?;
-        let sealed = seal::seal(&sealing_key, issued.json.as_bytes(), &self.inner.rng)
+        let sealed = retry
+            .encode()
+            .and_then(|plain| seal::seal(&sealing_key, &plain, &self.inner.rng))
             .ok_or_else(OAuthError::server_error)?;
         let rotation = Rotation {
             presented: digest,
             refresh,
-            access: issued.access,
+            access,
             sealed_retry: sealed,
             retry_until: now + self.inner.config.lifetimes.refresh_retry_window,
             now,
@@ -97,10 +114,15 @@ impl<S: Store> Provider<S> {
             .await
             .map_err(server_error)?
         {
-            RotateOutcome::Rotated => Ok(issued.json),
+            RotateOutcome::Rotated => Ok(json),
             RotateOutcome::Retry { sealed_retry } => {
-                let json = seal::open(&sealing_key, &sealed_retry).ok_or_else(invalid)?;
-                String::from_utf8(json).map_err(|_| invalid())
+                let plain = seal::open(&sealing_key, &sealed_retry).ok_or_else(invalid)?;
+                match Sealed::decode(&plain).ok_or_else(invalid)? {
+                    Sealed::State(state) => self
+                        .retry_response(client, family, user.as_ref(), &state)
+                        .ok_or_else(invalid),
+                    Sealed::Response(json) => Ok(json.to_string()),
+                }
             }
             RotateOutcome::Replay { family_id } => {
                 tracing::warn!(%family_id, client_id = %client.id, "refresh token replayed: token family revoked");
@@ -108,5 +130,40 @@ impl<S: Store> Provider<S> {
             }
             _ => Err(invalid()),
         }
+    }
+}
+
+impl<S> Provider<S> {
+    /// The response to a retry: the tokens `state` holds, in the response the rotation gave (the ID
+    /// token, and a JWT access token, signed again with the same claims). `None` if the tokens no
+    /// longer parse as this client's (its access token format changed within the window).
+    fn retry_response(
+        &self,
+        client: &Client,
+        family: &TokenFamily,
+        user: Option<&User>,
+        state: &RetryState,
+    ) -> Option<String> {
+        let access_kind = match client.metadata.access_token_format {
+            AccessTokenFormat::Jwt => SecretKind::JwtId,
+            _ => SecretKind::AccessToken,
+        };
+        let digests = &self.inner.digests;
+        let minted = Minted::from_parts(
+            digests.parse_presented(access_kind, &state.access).ok()?,
+            digests
+                .parse_presented(SecretKind::RefreshToken, &state.refresh)
+                .ok()?,
+        );
+        let scope = ScopeSet::parse(&state.scope).ok()?;
+        let grant = Grant {
+            client,
+            family,
+            scope: &scope,
+            user,
+            nonce: None,
+            now: state.issued_at,
+        };
+        self.respond(&minted, &grant).ok()
     }
 }

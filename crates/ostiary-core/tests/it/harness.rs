@@ -228,3 +228,30 @@ pub async fn create_user(provider: &Provider<MemoryStore>, username: &str, email
     provider.store().insert_user(&user).await.unwrap();
     user
 }
+
+/// Asserts that two token responses carry the same tokens: every member equal, except that a JWT
+/// (the ID token, a JWT access token) may carry another signature over the same header and claims, as
+/// a refresh retry's response does (its JWTs are signed again).
+pub fn assert_same_tokens(a: &str, b: &str) {
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(a).expect("JSON"),
+        serde_json::from_str(b).expect("JSON"),
+    );
+    let (a, b) = (
+        a.as_object().expect("object"),
+        b.as_object().expect("object"),
+    );
+    let keys =
+        |o: &serde_json::Map<String, serde_json::Value>| o.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(a), keys(b));
+    for (name, value) in a {
+        let other = &b[name];
+        match (value.as_str(), other.as_str()) {
+            (Some(x), Some(y)) if x.split('.').count() == 3 => {
+                let signed = |jwt: &str| jwt.rsplit_once('.').map(|(signed, _)| signed.to_owned());
+                assert_eq!(signed(x), signed(y), "{name}: header and claims");
+            }
+            _ => assert_eq!(value, other, "{name}"),
+        }
+    }
+}

@@ -298,7 +298,8 @@ async fn refresh_rotates_and_a_retry_within_the_window_gets_the_same_response() 
     h.clock.advance(5);
     let rotated = h.refresh(old).await.unwrap();
     let again = h.refresh(old).await.unwrap();
-    assert_eq!(rotated, again, "the same result inside the retry window");
+    // The same tokens inside the retry window; the ID token is signed again over the same claims.
+    assert_same_tokens(&rotated, &again);
     let rotated: Value = serde_json::from_str(&rotated).unwrap();
     assert_ne!(rotated["refresh_token"], first["refresh_token"]);
     assert_ne!(rotated["access_token"], first["access_token"]);
@@ -318,6 +319,16 @@ async fn refresh_rotates_and_a_retry_within_the_window_gets_the_same_response() 
     assert_eq!(id.auth_time, Some(START));
     assert_eq!(id.iat, START + 5);
     assert_eq!(id.nonce, None);
+
+    // The retry's ID token verifies like the first one.
+    let again: Value = serde_json::from_str(&again).unwrap();
+    let retried = h
+        .provider
+        .key_set()
+        .verify_id_token(again["id_token"].as_str().unwrap(), &validation)
+        .unwrap();
+    assert_eq!(retried.sub, id.sub);
+    assert_eq!(retried.iat, id.iat);
 
     // The successor works and rotates in turn.
     assert!(
@@ -383,10 +394,10 @@ async fn concurrent_refreshes_inside_the_window_all_get_one_result() {
     for task in tasks {
         bodies.push(task.await.unwrap());
     }
-    assert!(
-        bodies.windows(2).all(|w| w[0] == w[1]),
-        "every request got the same response"
-    );
+    // Every request got the same tokens (ID tokens signed again over the same claims).
+    for pair in bodies.windows(2) {
+        assert_same_tokens(&pair[0], &pair[1]);
+    }
 }
 
 #[tokio::test]
