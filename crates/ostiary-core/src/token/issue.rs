@@ -121,6 +121,14 @@ fn access_expiry(lifetimes: &Lifetimes, family: &TokenFamily, now: i64) -> i64 {
     (now + lifetimes.access_token).min(family.expires_at)
 }
 
+/// The kind of secret a client's access tokens are: an opaque token, or the `jti` of a JWT.
+pub(crate) fn access_kind(client: &Client) -> SecretKind {
+    match client.metadata.access_token_format {
+        AccessTokenFormat::Jwt => SecretKind::JwtId,
+        _ => SecretKind::AccessToken,
+    }
+}
+
 impl<S> Provider<S> {
     /// The secrets of a new access token (its `jti`, for a client with JWT access tokens) and, if
     /// asked, of a refresh token.
@@ -129,11 +137,9 @@ impl<S> Provider<S> {
         client: &Client,
         with_refresh: bool,
     ) -> Result<Minted, OAuthError> {
-        let kind = match client.metadata.access_token_format {
-            AccessTokenFormat::Jwt => SecretKind::JwtId,
-            _ => SecretKind::AccessToken,
-        };
-        let (access, access_digest) = self.mint(kind).ok_or_else(OAuthError::server_error)?;
+        let (access, access_digest) = self
+            .mint(access_kind(client))
+            .ok_or_else(OAuthError::server_error)?;
         let refresh = if with_refresh {
             Some(
                 self.mint(SecretKind::RefreshToken)

@@ -7,12 +7,11 @@
 //! revoked.
 
 use ostiary_store::{
-    AccessTokenFormat, Client, RotateOutcome, Rotation, ScopeSet, SecretKind, Store, Subject,
-    TokenFamily, User,
+    Client, RotateOutcome, Rotation, ScopeSet, SecretKind, Store, Subject, TokenFamily, User,
 };
 
 use super::code::server_error;
-use super::issue::{Grant, Minted};
+use super::issue::{Grant, Minted, access_kind};
 use super::seal::{self, RetryState, Sealed};
 use crate::Provider;
 use crate::error::{ErrorCode, OAuthError};
@@ -144,13 +143,11 @@ impl<S> Provider<S> {
         user: Option<&User>,
         state: &RetryState,
     ) -> Option<String> {
-        let access_kind = match client.metadata.access_token_format {
-            AccessTokenFormat::Jwt => SecretKind::JwtId,
-            _ => SecretKind::AccessToken,
-        };
         let digests = &self.inner.digests;
         let minted = Minted::from_parts(
-            digests.parse_presented(access_kind, &state.access).ok()?,
+            digests
+                .parse_presented(access_kind(client), &state.access)
+                .ok()?,
             digests
                 .parse_presented(SecretKind::RefreshToken, &state.refresh)
                 .ok()?,

@@ -23,6 +23,14 @@ fn random_jti() -> StoreResult<String> {
 }
 
 impl State {
+    /// The unexpired session of a cookie.
+    fn live_session(&self, cookie_digest: &Digest, now: UnixTime) -> Option<&Session> {
+        self.session_by_cookie
+            .get(cookie_digest)
+            .and_then(|id| self.sessions.get(id))
+            .filter(|session| session.expires_at > now)
+    }
+
     fn end_session(&mut self, id: SessionId, now: UnixTime) -> StoreResult<Option<EndedSession>> {
         let Some(session) = self.sessions.get(&id) else {
             return Ok(None);
@@ -123,13 +131,7 @@ impl SessionStore for MemoryStore {
         cookie_digest: Digest,
         now: UnixTime,
     ) -> StoreResult<Option<Session>> {
-        Ok(self.with(|s| {
-            s.session_by_cookie
-                .get(&cookie_digest)
-                .and_then(|id| s.sessions.get(id))
-                .filter(|session| session.expires_at > now)
-                .cloned()
-        }))
+        Ok(self.with(|s| s.live_session(&cookie_digest, now).cloned()))
     }
 
     async fn get_signed_in(
@@ -139,11 +141,7 @@ impl SessionStore for MemoryStore {
         consent_for: Option<ClientId>,
     ) -> StoreResult<Option<SignedIn>> {
         Ok(self.with(|s| {
-            let session = s
-                .session_by_cookie
-                .get(&cookie_digest)
-                .and_then(|id| s.sessions.get(id))
-                .filter(|session| session.expires_at > now)?;
+            let session = s.live_session(&cookie_digest, now)?;
             Some(SignedIn {
                 session: session.clone(),
                 user: s.users.get(&session.user_id).cloned(),
