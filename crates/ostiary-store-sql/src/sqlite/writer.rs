@@ -31,12 +31,25 @@
 //! A batch holds at most [`MAX_BATCH`] operations, so the first caller of a batch waits for at most
 //! that many others. An idle store runs a lone write as a batch of one (one thread hand-off more than
 //! running it on the caller's thread: microseconds).
+//!
+//! **Gathering.** When the thread wakes to more than one queued write, writes are arriving
+//! concurrently, and it waits [`GATHER`] (250 µs) for more before it begins the transaction. Without
+//! the wait, a batch is whatever queued during the previous commit: refresh at 32 clients averaged 4
+//! rotations a commit, and each commit rewrote the same right-most table and index pages to the WAL,
+//! copied them again at the next checkpoint, and dropped the page cache of every reader connection
+//! (SQLite discards a connection's whole cache when another one committed). With the wait, batches
+//! averaged 7–9 rotations and the server spent ~10–15 % less CPU per rotation (measured beside the
+//! generator's own CPU per request, on a 2-core machine too noisy for throughput alone to tell). The
+//! price is up to 250 µs more latency for the writes of a busy store; a lone write (the batch of one
+//! of an idle or lightly loaded store) never waits. The thread sleeps rather than waiting on the
+//! queue, so the writes that arrive meanwhile do not each wake it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use ostiary_store::{StoreError, StoreResult};
 use rusqlite::Connection;
@@ -47,6 +60,9 @@ use crate::error::sqlite_error;
 
 /// The most operations one transaction takes.
 const MAX_BATCH: usize = 256;
+
+/// How long the thread waits for more writes when it found more than one queued (see the module docs).
+const GATHER: Duration = Duration::from_micros(250);
 
 /// One queued write: runs once on the writer connection, then is told how its transaction ended.
 trait Job: Send {
@@ -214,12 +230,12 @@ fn run(slot: &Slot, inbox: &mpsc::Receiver<Message>, commits: &AtomicU64) {
             Message::Job(job) => batch.push(job),
             Message::Stop => stop = true,
         }
-        while !stop && batch.len() < MAX_BATCH {
-            match inbox.try_recv() {
-                Ok(Message::Job(job)) => batch.push(job),
-                Ok(Message::Stop) => stop = true,
-                Err(_) => break,
-            }
+        take_queued(inbox, &mut batch, &mut stop);
+        // More than one write was waiting: the store is under concurrent writes, and more are on
+        // their way. A moment's wait lets them join this transaction (see [`GATHER`]).
+        if !stop && batch.len() >= 2 && batch.len() < MAX_BATCH {
+            std::thread::sleep(GATHER);
+            take_queued(inbox, &mut batch, &mut stop);
         }
         if !batch.is_empty() {
             let guard = conn::lock(slot);
@@ -234,6 +250,17 @@ fn run(slot: &Slot, inbox: &mpsc::Receiver<Message>, commits: &AtomicU64) {
         }
         if stop {
             return;
+        }
+    }
+}
+
+/// Moves the writes queued now into `batch` (up to [`MAX_BATCH`]), noting a stop.
+fn take_queued(inbox: &mpsc::Receiver<Message>, batch: &mut Vec<Box<dyn Job>>, stop: &mut bool) {
+    while !*stop && batch.len() < MAX_BATCH {
+        match inbox.try_recv() {
+            Ok(Message::Job(job)) => batch.push(job),
+            Ok(Message::Stop) => *stop = true,
+            Err(_) => break,
         }
     }
 }
