@@ -60,6 +60,11 @@ struct Args {
     /// repeated runs shows in later rounds, labelled `sqlite#2`, …).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
     rounds: u16,
+    /// Seconds of hello-world baseline measured right before and right after every cell, at its
+    /// concurrency; each ratio uses their mean (the machine's speed at that time). 0: ratios use the
+    /// baselines measured before and after the whole run.
+    #[arg(long, default_value = "1", value_parser = parse_duration)]
+    paired_baseline: Duration,
     /// Also write the full report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -115,6 +120,7 @@ async fn main() -> ExitCode {
         repo: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         argon_seconds: args.argon_time.as_secs_f64(),
         rounds: usize::from(args.rounds),
+        paired_baseline: (!args.paired_baseline.is_zero()).then_some(args.paired_baseline),
     };
     let mut progress = std::io::stderr();
     let report = match suite::run(&config, &mut progress).await {

@@ -111,6 +111,17 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Server memory after the last workload of each store.
     pub final_memory: Vec<(String, Option<Memory>)>,
+    /// Whether each cell's ratio used the hello-world runs right before and after it.
+    pub paired_baseline: Option<PairedBaseline>,
+}
+
+/// The hello-world runs that frame every cell (see `suite::run`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PairedBaseline {
+    /// Measurement window of each run, seconds.
+    pub window_s: f64,
+    /// Failures in those runs (a cell whose runs had any uses the whole-run baselines).
+    pub errors: u64,
 }
 
 impl Report {
@@ -123,6 +134,7 @@ impl Report {
                 .chain(&self.baseline_after)
                 .map(|b| b.errors)
                 .sum::<u64>()
+            + self.paired_baseline.as_ref().map_or(0, |p| p.errors)
     }
 }
 
@@ -159,10 +171,23 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "ratio = ops/s ÷ mean of the two baseline rates at the same concurrency"
-    );
+    match &report.paired_baseline {
+        Some(paired) => {
+            let _ = writeln!(
+                out,
+                "ratio = ops/s ÷ mean of the hello-world rates measured right before and right after \
+                 that cell at the same concurrency ({:.1} s each, column base/s; errors {}); the \
+                 baselines above frame the whole run",
+                paired.window_s, paired.errors
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "ratio = ops/s ÷ mean of the two baseline rates at the same concurrency"
+            );
+        }
+    }
     for a in &report.argon2id {
         let _ = writeln!(
             out,
@@ -209,7 +234,7 @@ pub fn render_rows(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}  verdict",
+        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>7}  verdict",
         "store",
         "workload",
         "conc",
@@ -219,6 +244,7 @@ pub fn render_rows(rows: &[Row]) -> String {
         "p90 ms",
         "p99 ms",
         "errors",
+        "base/s",
         "ratio",
         "RSS MB"
     );
@@ -226,7 +252,7 @@ pub fn render_rows(rows: &[Row]) -> String {
         let r = &row.run;
         let _ = writeln!(
             out,
-            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}  {}",
+            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>7}  {}",
             row.store,
             r.workload,
             r.concurrency,
@@ -236,6 +262,7 @@ pub fn render_rows(rows: &[Row]) -> String {
             opt(r.p90_ms, 2),
             opt(r.p99_ms, 2),
             r.errors,
+            opt(row.baseline_per_s, 0),
             opt(row.ratio, 3),
             opt(row.server_memory.map(|m| kib_to_mb(m.rss_kib)), 1),
             row.verdict

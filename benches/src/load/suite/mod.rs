@@ -17,7 +17,7 @@ use super::argon::{self, HashRate};
 use super::baseline;
 use super::machine::{self, MachineInfo};
 use super::oidc::{self, ClientCredentials};
-use super::report::{Report, Row};
+use super::report::{PairedBaseline, Report, Row};
 use super::runner::{self, RunSpec, RunSummary};
 use super::workload::{Job, Target, UserCredentials, Workload};
 
@@ -76,6 +76,10 @@ pub struct SuiteConfig {
     /// How many times to run the whole workload matrix against the same server (memory growth
     /// across repeated runs shows in the RSS of later rounds).
     pub rounds: usize,
+    /// Measurement window of the hello-world baseline run right before and right after each cell,
+    /// at the cell's concurrency (a quarter of it as warm-up); `None`: each ratio uses the baselines
+    /// of the whole run instead.
+    pub paired_baseline: Option<Duration>,
 }
 
 /// The scope of every authorization request (refresh tokens need `offline_access` on some
@@ -110,17 +114,62 @@ struct Cell {
     label: String,
     summary: RunSummary,
     memory: Option<machine::Memory>,
+    /// The mean rate of the hello-world runs right before and after it, if paired.
+    paired: Option<f64>,
+}
+
+/// The hello-world server kept running through the suite for paired baselines.
+struct Paired {
+    _process: baseline::BaselineProcess,
+    url: Url,
+    window: Duration,
+    /// Paired runs with errors (their rate is not used).
+    errors: u64,
+}
+
+impl Paired {
+    /// The hello-world rate at `concurrency` now, or `None` if that run had errors.
+    async fn measure(&mut self, config: &SuiteConfig, concurrency: usize) -> Option<f64> {
+        let spec = RunSpec {
+            warmup: self.window / 4,
+            duration: self.window,
+            ..spec(config, concurrency)
+        };
+        let summary = runner::run(&Job::Baseline(self.url.clone()), &spec)
+            .await
+            .summary();
+        self.errors += summary.errors;
+        (summary.errors == 0 && summary.ops_per_s > 0.0).then_some(summary.ops_per_s)
+    }
 }
 
 /// Runs the whole suite, writing progress lines to `progress`.
 ///
 /// Order: baseline, then per store a fresh server driven through `rounds` × workloads ×
 /// concurrencies (Argon2id is measured right before the first password cell, so it sees the same
-/// machine load), then the baseline again. Ratios use the mean of the two baseline rates.
+/// machine load), then the baseline again. With [`SuiteConfig::paired_baseline`], every cell is
+/// also framed by two short hello-world runs at its concurrency, and its ratio uses their mean: on a
+/// shared machine whose speed drifts within minutes, that is the baseline of the same conditions.
+/// Otherwise (and for a cell whose paired runs had errors) ratios use the mean of the two whole-run
+/// baseline rates.
 pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Report, SuiteError> {
     let machine = MachineInfo::collect(&config.repo);
     let _ = writeln!(progress, "measuring the hello-world baseline…");
     let before = measure_baseline(config, progress).await?;
+    let mut paired = match config.paired_baseline {
+        Some(window) => {
+            let process = baseline::spawn_process(&config.hello)?;
+            let url = Url::parse(&format!("http://{}/", process.addr()))
+                .map_err(|_| SuiteError::Discovery("baseline address".to_owned()))?;
+            Some(Paired {
+                _process: process,
+                url,
+                window,
+                errors: 0,
+            })
+        }
+        None => None,
+    };
     let mut argon2id = Vec::new();
     let mut cells = Vec::new();
     let mut final_memory = Vec::new();
@@ -140,15 +189,26 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
                     argon2id = measure_argon(config, machine.cores).await?;
                 }
                 for &concurrency in &config.concurrencies {
+                    let pre = match paired.as_mut() {
+                        Some(p) => p.measure(config, concurrency).await,
+                        None => None,
+                    };
                     let job = Job::Provider(workload, Arc::clone(&target));
                     let summary = runner::run(&job, &spec(config, concurrency))
                         .await
                         .summary();
                     let memory = machine::memory(server.pid());
-                    let rate = before
-                        .iter()
-                        .find(|b| b.concurrency == concurrency)
-                        .map(|b| b.ops_per_s);
+                    let post = match paired.as_mut() {
+                        Some(p) => p.measure(config, concurrency).await,
+                        None => None,
+                    };
+                    let cell_paired = pre.zip(post).map(|(a, b)| f64::midpoint(a, b));
+                    let rate = cell_paired.or_else(|| {
+                        before
+                            .iter()
+                            .find(|b| b.concurrency == concurrency)
+                            .map(|b| b.ops_per_s)
+                    });
                     let row = Row::new(&label, summary.clone(), rate, memory);
                     let table = super::report::render_rows(std::slice::from_ref(&row));
                     if let Some(line) = table.lines().nth(1) {
@@ -158,6 +218,7 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
                         label: label.clone(),
                         summary,
                         memory,
+                        paired: cell_paired,
                     });
                     if !server.is_running() {
                         return Err(SuiteError::ServerExited(
@@ -190,10 +251,14 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
     let rows = cells
         .into_iter()
         .map(|c| {
-            let rate = mean_rate(c.summary.concurrency);
+            let rate = c.paired.or_else(|| mean_rate(c.summary.concurrency));
             Row::new(&c.label, c.summary, rate, c.memory)
         })
         .collect();
+    let paired_baseline = paired.map(|p| PairedBaseline {
+        window_s: p.window.as_secs_f64(),
+        errors: p.errors,
+    });
     Ok(Report {
         machine,
         baseline: before,
@@ -201,6 +266,7 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
         argon2id,
         rows,
         final_memory,
+        paired_baseline,
     })
 }
 
