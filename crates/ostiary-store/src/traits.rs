@@ -244,8 +244,9 @@ pub trait CodeStore {
     /// quick and must not block: a backend may run it inside its write transaction.
     ///
     /// The default runs the two operations one after the other, which is what their own guarantees
-    /// make correct (a replay between them makes `create_family` fail). A backend may run them as one
-    /// transaction, saving a commit: the SQLite store does.
+    /// make correct (a replay between them makes `create_family` fail), then reads the code's user.
+    /// A backend may run them as one transaction, saving a commit: the SQLite store does, and reads
+    /// the user in the same operation.
     fn exchange_code<R, F>(
         &self,
         digest: Digest,
@@ -253,7 +254,7 @@ pub trait CodeStore {
         check: F,
     ) -> impl Future<Output = StoreResult<CodeExchange<R>>> + Send
     where
-        Self: TokenStore + Sync,
+        Self: TokenStore + UserStore + Sync,
         R: Send + 'static,
         F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
     {
@@ -275,7 +276,10 @@ pub trait CodeStore {
                 )
                 .await;
             Ok(match created {
-                Ok(()) => CodeExchange::Issued(code),
+                Ok(()) => {
+                    let user = self.get_user(code.user_id).await?;
+                    CodeExchange::Issued(code, user)
+                }
                 Err(error) => CodeExchange::NotCreated(error),
             })
         }

@@ -58,12 +58,12 @@ impl<S: Store> Provider<S> {
         // (wrong client, redirect_uri or verifier) spends it too. A replay revokes what the first
         // exchange issued (the store does so in the same atomic step). The family is created in the
         // same store operation as the consume.
-        let record = match store
+        let (record, user) = match store
             .exchange_code(digest, now, check)
             .await
             .map_err(server_error)?
         {
-            CodeExchange::Issued(record) => record,
+            CodeExchange::Issued(record, user) => (record, user),
             CodeExchange::Refused(error) => return Err(error),
             // The user signed out (or the session expired) between the code and its exchange.
             CodeExchange::NotCreated(StoreError::Conflict("session ended")) => {
@@ -85,7 +85,8 @@ impl<S: Store> Provider<S> {
         };
         let family = family_of(&record, client.id, self.inner.config.lifetimes.grant, now);
 
-        let user = match store.get_user(record.user_id).await.map_err(server_error)? {
+        // The code's user, read by the exchange itself.
+        let user = match user {
             Some(user) if !user.disabled => user,
             _ => {
                 // The family was created with the code; its tokens were never handed out.

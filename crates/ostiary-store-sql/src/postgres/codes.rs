@@ -1,7 +1,9 @@
 //! Authorization codes on PostgreSQL.
 
 use ostiary_store::records::*;
-use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreError, StoreResult, TokenStore};
+use ostiary_store::{
+    ClientId, CodeStore, Digest, FamilyId, StoreError, StoreResult, TokenStore, UserStore,
+};
 
 use super::PostgresStore;
 use super::tokens::{create_family_in, revoke_family_in};
@@ -104,7 +106,7 @@ impl CodeStore for PostgresStore {
         check: F,
     ) -> StoreResult<CodeExchange<R>>
     where
-        Self: TokenStore + Sync,
+        Self: TokenStore + UserStore + Sync,
         R: Send + 'static,
         F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
     {
@@ -135,7 +137,7 @@ impl CodeStore for PostgresStore {
                 )
                 .await;
                 match created {
-                    Ok(()) => CodeExchange::Issued(code),
+                    Ok(()) => CodeExchange::Issued(code, None),
                     Err(error @ StoreError::Conflict(_)) => CodeExchange::NotCreated(error),
                     // The transaction may be aborted: nothing of it, the consume included, stays.
                     Err(error) => return Err(error),
@@ -143,6 +145,14 @@ impl CodeStore for PostgresStore {
             }
         };
         tx.commit().await.map_err(store_error)?;
-        Ok(outcome)
+        // The user after the commit, as a read of its own: inside the transaction it would keep
+        // the code's row locked one round trip longer.
+        Ok(match outcome {
+            CodeExchange::Issued(code, _) => {
+                let user = self.get_user(code.user_id).await?;
+                CodeExchange::Issued(code, user)
+            }
+            other => other,
+        })
     }
 }

@@ -1,13 +1,14 @@
 //! Authorization codes on SQLite.
 
 use ostiary_store::records::*;
-use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreResult, TokenStore};
+use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreResult, TokenStore, UserStore};
 use rusqlite::Connection;
 
 use super::SqliteStore;
 use super::conn::transaction;
 use super::sql::{execute, id, query_opt};
 use super::tokens::{self, FamilyWrite, revoke_family_in};
+use super::users;
 use crate::columns::*;
 use crate::decode::{self, Cols};
 use crate::encode;
@@ -60,7 +61,7 @@ impl CodeStore for SqliteStore {
     }
 
     /// One operation of the writer, so one commit (and one trip to the writer thread) for the two
-    /// writes of an exchange. It runs unguarded: what refuses after the consume (the check, the
+    /// writes of an exchange and the read of the code's user. It runs unguarded: what refuses after the consume (the check, the
     /// grant checks of `create_family`, a taken token digest or family id) refuses before writing
     /// anything more, and the consume stays; a failure after a change (an I/O error) rolls back the
     /// whole transaction, the consume with it (see `sqlite/writer.rs`).
@@ -71,7 +72,7 @@ impl CodeStore for SqliteStore {
         check: F,
     ) -> StoreResult<CodeExchange<R>>
     where
-        Self: TokenStore + Sync,
+        Self: TokenStore + UserStore + Sync,
         R: Send + 'static,
         F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
     {
@@ -92,7 +93,12 @@ impl CodeStore for SqliteStore {
             };
             let before = conn.total_changes();
             match tokens::create_family(conn, &write) {
-                Ok(()) => Ok(CodeExchange::Issued(code)),
+                Ok(()) => {
+                    // The writer's page cache is warm: cheaper here than a read of its own after
+                    // the commit, which a reader connection would start with an emptied cache.
+                    let user = users::get(conn, code.user_id)?;
+                    Ok(CodeExchange::Issued(code, user))
+                }
                 Err(error) if conn.total_changes() == before => Ok(CodeExchange::NotCreated(error)),
                 Err(error) => Err(error),
             }

@@ -81,6 +81,16 @@ fn update_user(conn: &Connection, user: &User, profile: &str) -> StoreResult<boo
     })
 }
 
+/// The user with id `user`, on `conn`.
+pub(super) fn get(conn: &Connection, user: UserId) -> StoreResult<Option<User>> {
+    query_opt(
+        conn,
+        concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"),
+        &[&id(user.as_uuid())],
+        |r| decode::user(r),
+    )
+}
+
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let user = user.clone();
@@ -90,14 +100,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn get_user(&self, user: UserId) -> StoreResult<Option<User>> {
-        self.read(|conn| {
-            query_opt(
-                conn,
-                concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"),
-                &[&id(user.as_uuid())],
-                |r| decode::user(r),
-            )
-        })
+        self.read(|conn| get(conn, user))
     }
 
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {

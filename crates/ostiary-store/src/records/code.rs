@@ -73,8 +73,10 @@ pub struct NewFamily {
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)] // returned once per exchange and consumed at once
 pub enum CodeExchange<R> {
-    /// This caller consumed the code, its check accepted it, and the family was created.
-    Issued(AuthorizationCode),
+    /// This caller consumed the code, its check accepted it, and the family was created. With the
+    /// code comes its user as the exchange found it (`None` if no such user exists): what the token
+    /// response needs (the user's state and claims), without a read of its own.
+    Issued(AuthorizationCode, Option<super::User>),
     /// This caller consumed the code and its check refused it (`R`, the check's reason); nothing else
     /// was written.
     Refused(R),

@@ -214,8 +214,11 @@ pub async fn codes_exchange<S: Store>(store: S) {
 
     let (client, user, _) = ids();
     let sess = live_session(&store, user, T0 + DAY).await.id;
+    let mut account = super::fixtures::user("code-exchanger", Some("exchanger@example.com"));
+    account.id = user;
+    ok(store.insert_user(&account).await, "insert_user");
 
-    // Accepted.
+    // Accepted: the code comes back with its user, read by the exchange.
     let c = code(client, user, sess, T0 + 60);
     ok(store.insert_code(&c).await, "insert_code");
     let new = exchanged(&c);
@@ -231,7 +234,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
         "exchange_code",
     );
     assert!(
-        matches!(&outcome, CodeExchange::Issued(record) if *record == c),
+        matches!(&outcome, CodeExchange::Issued(record, Some(found)) if *record == c && *found == account),
         "{outcome:?}"
     );
     assert_eq!(

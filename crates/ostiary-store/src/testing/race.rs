@@ -143,7 +143,7 @@ pub async fn race_exchange_code<S: Store>(store: S) {
     let consumers: Vec<(usize, bool)> = outcomes
         .iter()
         .filter_map(|(i, o)| match o {
-            CodeExchange::Issued(_) => Some((*i, true)),
+            CodeExchange::Issued(..) => Some((*i, true)),
             CodeExchange::NotCreated(crate::StoreError::Conflict("code replayed")) => {
                 Some((*i, false))
             }
