@@ -72,20 +72,9 @@ impl Minted {
         (self.access_digest, self.refresh.as_ref().map(|(_, d)| *d))
     }
 
-    /// The records to store for a grant whose family is `family`.
-    pub(crate) fn records(
-        &self,
-        lifetimes: &Lifetimes,
-        family: &TokenFamily,
-        scope: &ScopeSet,
-        now: i64,
-    ) -> (AccessTokenRecord, Option<RefreshTokenRecord>) {
-        let (access, refresh) = self.digests();
-        Self::records_for(access, refresh, lifetimes, family, scope, now)
-    }
-
-    /// [`Self::records`] from the digests alone: pure and free of secrets, so a store may build them
-    /// inside its write transaction (see `CodeStore::exchange_code`).
+    /// The records to store for a grant whose family is `family`, from the digests alone: pure and
+    /// free of secrets, so a store may build them inside its write transaction (see
+    /// `CodeStore::exchange_code` and `TokenStore::refresh_grant`).
     pub(crate) fn records_for(
         access: Digest,
         refresh: Option<Digest>,

@@ -7,7 +7,8 @@
 //! revoked.
 
 use ostiary_store::{
-    Client, RotateOutcome, Rotation, ScopeSet, SecretKind, Store, Subject, TokenFamily, User,
+    Client, ClientId, RefreshGrantOutcome, RefreshTokenGrant, RotateOutcome, Rotation, ScopeSet,
+    SecretKind, Store, Subject, TokenFamily, User,
 };
 
 use super::code::server_error;
@@ -26,94 +27,109 @@ impl<S: Store> Provider<S> {
         let Some(presented) = params.get("refresh_token") else {
             return Err(OAuthError::invalid_request("refresh_token is required"));
         };
-        let invalid =
-            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let (secret, digest) = self
             .inner
             .digests
             .parse_presented(SecretKind::RefreshToken, presented)
             .map_err(|_| invalid())?;
-        let store = &self.inner.store;
+        // RFC 6749 §6: a requested scope must be well formed; whether it only narrows is checked
+        // against the family.
+        let requested = params
+            .get("scope")
+            .map(ScopeSet::parse)
+            .transpose()
+            .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"))?;
         let now = self.now();
-        // The token, its family and the family's user in one read: the ID token needs the user.
-        let (grant, user) = store
-            .get_refresh_token_with_user(digest)
-            .await
-            .map_err(server_error)?
-            .ok_or_else(invalid)?;
-        let family = &grant.family;
-        // RFC 6749 §6: the refresh token must have been issued to the authenticated client.
-        if family.client_id != client.id {
-            return Err(invalid());
-        }
-        if !family.is_active(now) || now >= grant.token.expires_at {
-            return Err(invalid());
-        }
-        // RFC 6749 §6: the scope may only narrow; absent means the original scope.
-        let scope = match params.get("scope") {
-            None => family.scope.clone(),
-            Some(raw) => {
-                let scope = ScopeSet::parse(raw)
-                    .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"))?;
-                if !scope.is_subset(&family.scope) {
-                    return Err(OAuthError::new(
-                        ErrorCode::InvalidScope,
-                        "scope exceeds the scope originally granted",
-                    ));
-                }
-                scope
-            }
-        };
-        let user = match (family.subject, user) {
-            (Subject::User(id), Some(user)) if user.id == id && !user.disabled => Some(user),
-            (Subject::User(_), _) => return Err(invalid()),
-            _ => None,
-        };
-        let grant = Grant {
-            client,
-            family,
-            scope: &scope,
-            user: user.as_ref(),
-            nonce: None,
-            now,
-        };
         let minted = self.mint_tokens(client, true)?;
-        let (access, refresh) = minted.records(&self.inner.config.lifetimes, family, &scope, now);
-        let json = self.respond(&minted, &grant)?;
         let (access_secret, refresh_secret) = minted.secrets();
-        let (Some(refresh_secret), Some(refresh)) = (refresh_secret, refresh) else {
+        let (access_digest, refresh_digest) = minted.digests();
+        let (Some(refresh_digest), Some(refresh_secret)) = (refresh_digest, refresh_secret) else {
             return Err(OAuthError::server_error());
         };
         // A retry gets these tokens back: sealed under the presented token, which only its holder has.
-        let retry = RetryState {
-            issued_at: now,
-            access: access_secret.to_owned().into(),
-            refresh: refresh_secret.to_owned().into(),
-            scope: scope.to_string(),
-        };
         let sealing_key = self
             .inner
             .digests
             .derive_sealing_key(&secret)
             .ok_or_else(OAuthError::server_error)?;
-        let sealed = retry
-            .encode()
-            .and_then(|plain| seal::seal(&sealing_key, &plain, &self.inner.rng))
-            .ok_or_else(OAuthError::server_error)?;
-        let rotation = Rotation {
-            presented: digest,
-            refresh,
-            access,
-            sealed_retry: sealed,
-            retry_until: now + self.inner.config.lifetimes.refresh_retry_window,
-            now,
+        // The grant's rules, and the rotation they allow: the store runs this on the token, its family
+        // and its user as it reads them (on SQLite inside its write operation), before a retry or a
+        // replay is decided. Pure but for the sealing: it must not block.
+        let check = {
+            let client_id = client.id;
+            let lifetimes = self.inner.config.lifetimes;
+            let requested = requested.clone();
+            let retry = RetryState {
+                issued_at: now,
+                access: access_secret.to_owned().into(),
+                refresh: refresh_secret.to_owned().into(),
+                scope: String::new(),
+            };
+            let sealing_key = sealing_key.clone();
+            let rng = self.inner.rng.clone();
+            move |grant: &RefreshTokenGrant, user: Option<&User>| {
+                let family = &grant.family;
+                check_grant(grant, client_id, now)?;
+                let scope = granted_scope(requested.as_ref(), &family.scope)?;
+                check_user(family, user)?;
+                let (access, refresh) = Minted::records_for(
+                    access_digest,
+                    Some(refresh_digest),
+                    &lifetimes,
+                    family,
+                    &scope,
+                    now,
+                );
+                let refresh = refresh.ok_or_else(OAuthError::server_error)?;
+                let retry = RetryState {
+                    scope: scope.to_string(),
+                    ..retry
+                };
+                let sealed_retry = retry
+                    .encode()
+                    .and_then(|plain| seal::seal(&sealing_key, &plain, &rng))
+                    .ok_or_else(OAuthError::server_error)?;
+                Ok(Rotation {
+                    presented: digest,
+                    refresh,
+                    access,
+                    sealed_retry,
+                    retry_until: now + lifetimes.refresh_retry_window,
+                    now,
+                })
+            }
         };
-        match store
-            .rotate_refresh(&rotation)
+        let (grant, user, outcome) = match self
+            .inner
+            .store
+            .refresh_grant(digest, check)
             .await
             .map_err(server_error)?
         {
-            RotateOutcome::Rotated => Ok(json),
+            RefreshGrantOutcome::Checked {
+                grant,
+                user,
+                outcome,
+            } => (grant, user, outcome),
+            RefreshGrantOutcome::Refused(error) => return Err(error),
+            _ => return Err(invalid()),
+        };
+        // What the check accepted: the same scope, and the user it let through.
+        let family = &grant.family;
+        let scope = granted_scope(requested.as_ref(), &family.scope)?;
+        let user = user.filter(|_| matches!(family.subject, Subject::User(_)));
+        match outcome {
+            RotateOutcome::Rotated => self.respond(
+                &minted,
+                &Grant {
+                    client,
+                    family,
+                    scope: &scope,
+                    user: user.as_ref(),
+                    nonce: None,
+                    now,
+                },
+            ),
             RotateOutcome::Retry { sealed_retry } => {
                 let plain = seal::open(&sealing_key, &sealed_retry).ok_or_else(invalid)?;
                 match Sealed::decode(&plain).ok_or_else(invalid)? {
@@ -129,6 +145,44 @@ impl<S: Store> Provider<S> {
             }
             _ => Err(invalid()),
         }
+    }
+}
+
+fn invalid() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+}
+
+/// RFC 6749 §6: the token was issued to the authenticated client, its family is live and it has not
+/// expired.
+fn check_grant(grant: &RefreshTokenGrant, client: ClientId, now: i64) -> Result<(), OAuthError> {
+    let family = &grant.family;
+    if family.client_id != client || !family.is_active(now) || now >= grant.token.expires_at {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+/// A user's family needs its user, enabled.
+fn check_user(family: &TokenFamily, user: Option<&User>) -> Result<(), OAuthError> {
+    match (family.subject, user) {
+        (Subject::User(id), Some(user)) if user.id == id && !user.disabled => Ok(()),
+        (Subject::User(_), _) => Err(invalid()),
+        _ => Ok(()),
+    }
+}
+
+/// RFC 6749 §6: the scope may only narrow; absent means the original scope.
+fn granted_scope(
+    requested: Option<&ScopeSet>,
+    original: &ScopeSet,
+) -> Result<ScopeSet, OAuthError> {
+    match requested {
+        None => Ok(original.clone()),
+        Some(scope) if scope.is_subset(original) => Ok(scope.clone()),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "scope exceeds the scope originally granted",
+        )),
     }
 }
 

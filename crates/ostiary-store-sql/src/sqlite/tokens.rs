@@ -327,6 +327,43 @@ impl TokenStore for SqliteStore {
             .await
     }
 
+    /// One unguarded operation of the writer: the read (on the writer's page cache, which its own
+    /// commits keep valid), the check, then the rotation exactly as `rotate_refresh` runs it. Nothing
+    /// is written before the check accepts.
+    async fn refresh_grant<R, F>(
+        &self,
+        digest: Digest,
+        check: F,
+    ) -> StoreResult<RefreshGrantOutcome<R>>
+    where
+        Self: Sync,
+        R: Send + 'static,
+        F: FnOnce(&RefreshTokenGrant, Option<&User>) -> Result<Rotation, R> + Send + 'static,
+    {
+        self.write_unguarded(move |conn| {
+            let read = query_opt(
+                conn,
+                logic::REFRESH_GRANT_WITH_USER,
+                &[&digest.as_bytes().as_slice()],
+                |r| logic::refresh_grant_with_user(r),
+            )?;
+            let Some((grant, user)) = read else {
+                return Ok(RefreshGrantOutcome::NotFound);
+            };
+            let rotation = match check(&grant, user.as_ref()) {
+                Ok(rotation) => rotation,
+                Err(refusal) => return Ok(RefreshGrantOutcome::Refused(refusal)),
+            };
+            let outcome = rotate(conn, &rotation)?;
+            Ok(RefreshGrantOutcome::Checked {
+                grant,
+                user,
+                outcome,
+            })
+        })
+        .await
+    }
+
     async fn revoke_access_token(&self, digest: Digest, now: UnixTime) -> StoreResult<bool> {
         self.write(move |conn| {
             let changed = execute(

@@ -144,6 +144,27 @@ pub struct Rotation {
     pub now: UnixTime,
 }
 
+/// The result of [`crate::TokenStore::refresh_grant`].
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // returned once per refresh and consumed at once
+pub enum RefreshGrantOutcome<R> {
+    /// No refresh token has the presented digest.
+    NotFound,
+    /// The caller's check refused the grant (`R`, its reason); nothing was written.
+    Refused(R),
+    /// The check accepted and returned a rotation; `outcome` is what rotating did. With it, the token,
+    /// its family and the family's user as the check saw them (what the response needs).
+    Checked {
+        /// The presented token and its family.
+        grant: RefreshTokenGrant,
+        /// The family's user (`None` for an organization's family, or a user that no longer exists).
+        user: Option<super::User>,
+        /// What [`crate::TokenStore::rotate_refresh`] of the check's rotation gave.
+        outcome: RotateOutcome,
+    },
+}
+
 /// The result of [`crate::TokenStore::rotate_refresh`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

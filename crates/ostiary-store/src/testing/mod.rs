@@ -194,6 +194,7 @@ macro_rules! __conformance_cases {
             rotation_retry_refused_after_successor_rotated,
             rotation_replay_after_window,
             rotation_invalid,
+            rotation_checked,
             org_transition_table,
             org_activation_expiry_and_uniqueness,
             org_revoke_revokes_families,

@@ -273,3 +273,140 @@ pub async fn rotation_invalid<S: Store>(store: S) {
 fn uuid_family() -> crate::FamilyId {
     crate::FamilyId::new_random()
 }
+
+/// `refresh_grant`: an unknown digest is `NotFound` and never reaches the check; the check sees the
+/// token, its family and the family's user as stored; a refusal writes nothing and the token still
+/// rotates afterwards; an accepted rotation comes back `Rotated` with what the check saw; presented
+/// again, the check runs again and the rotation's own rules decide (`Retry` within the window,
+/// `Replay` after it, which revokes the family).
+pub async fn rotation_checked<S: Store>(store: S) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let account = user("refresher", Some("refresher@example.com"));
+    let client = ClientId::new_random();
+    let family = user_family(client, account.id, None);
+    ok(store.insert_user(&account).await, "insert_user");
+    let r0 = refresh(family.id, T0, T0 + DAY);
+    ok(
+        store.create_family(&family, None, Some(&r0), None).await,
+        "create_family",
+    );
+
+    // Unknown: the check never runs.
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    let unknown = ok(
+        store
+            .refresh_grant(digest(), move |_, _| {
+                flag.store(true, Ordering::SeqCst);
+                Err::<Rotation, _>("unreachable")
+            })
+            .await,
+        "refresh_grant",
+    );
+    assert!(
+        matches!(unknown, RefreshGrantOutcome::NotFound),
+        "{unknown:?}"
+    );
+    assert!(!ran.load(Ordering::SeqCst), "no check for an unknown token");
+
+    // Refused: the check saw the stored token, family and user; nothing is written.
+    let refused_rotation = rotation(r0.digest, family.id, T0 + 5, T0 + 35, b"refused");
+    let (expected_family, expected_user) = (family.clone(), account.clone());
+    let refused = ok(
+        store
+            .refresh_grant(r0.digest, move |grant, found| {
+                assert_eq!(grant.family, expected_family, "the check sees the family");
+                assert_eq!(grant.token.rotated_at, None);
+                assert_eq!(found, Some(&expected_user), "the check sees the user");
+                Err::<Rotation, _>("refused")
+            })
+            .await,
+        "refresh_grant",
+    );
+    assert!(
+        matches!(refused, RefreshGrantOutcome::Refused("refused")),
+        "{refused:?}"
+    );
+    assert_not_written(&store, &refused_rotation, "Refused").await;
+    assert!(unspent(&store, r0.digest).await, "a refusal spends nothing");
+
+    // Accepted: rotated, with what the check saw.
+    let first = rotation(r0.digest, family.id, T0 + 10, T0 + 40, b"sealed-first");
+    let accept = |rotation: &Rotation| {
+        let rotation = rotation.clone();
+        move |_: &RefreshTokenGrant, _: Option<&User>| Ok::<_, &str>(rotation)
+    };
+    let rotated = ok(
+        store.refresh_grant(r0.digest, accept(&first)).await,
+        "refresh_grant",
+    );
+    match rotated {
+        RefreshGrantOutcome::Checked {
+            grant,
+            user,
+            outcome,
+        } => {
+            assert_eq!(outcome, RotateOutcome::Rotated);
+            assert_eq!(grant.token, r0, "the token as it was before the rotation");
+            assert_eq!(grant.family, family);
+            assert_eq!(user, Some(account.clone()));
+        }
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+    let new = ok(
+        store.get_refresh_token(first.refresh.digest).await,
+        "lookup",
+    )
+    .expect("written");
+    assert_eq!(new.token, first.refresh);
+    assert!(
+        !unspent(&store, r0.digest).await,
+        "the presented token is spent"
+    );
+
+    // Presented again within the window: the check runs, then Retry with the sealed bytes.
+    let retry = rotation(r0.digest, family.id, T0 + 20, T0 + 50, b"loser");
+    let again = ok(
+        store.refresh_grant(r0.digest, accept(&retry)).await,
+        "refresh_grant",
+    );
+    match again {
+        RefreshGrantOutcome::Checked { grant, outcome, .. } => {
+            assert_eq!(
+                outcome,
+                RotateOutcome::Retry {
+                    sealed_retry: b"sealed-first".to_vec()
+                }
+            );
+            assert_eq!(
+                grant.token.rotated_at,
+                Some(T0 + 10),
+                "the check sees it rotated"
+            );
+        }
+        other => panic!("expected Retry, got {other:?}"),
+    }
+    assert_not_written(&store, &retry, "Retry").await;
+
+    // After the window: a replay, and the family is revoked.
+    let late = rotation(r0.digest, family.id, T0 + 41, T0 + 71, b"late");
+    let replay = ok(
+        store.refresh_grant(r0.digest, accept(&late)).await,
+        "refresh_grant",
+    );
+    assert!(
+        matches!(
+            &replay,
+            RefreshGrantOutcome::Checked { outcome: RotateOutcome::Replay { family_id }, .. }
+                if *family_id == family.id
+        ),
+        "{replay:?}"
+    );
+    assert_not_written(&store, &late, "Replay").await;
+    assert_eq!(
+        ok(store.get_family(family.id).await, "get_family").and_then(|f| f.revoked_at),
+        Some(T0 + 41)
+    );
+}
