@@ -17,10 +17,10 @@
 //! 2 ms apart the refresh p99 measured 8–17 ms (SSO's 13–26 ms, not clearly lower). Passes 2 ms apart
 //! cost their own: each pass `fsync`s the WAL and the database file, and copies again every page the
 //! commits since the last pass rewrote (the right-most pages of the token tables, in nearly every
-//! commit). Since the writer gathers its batches (see [`super::writer`]), passes 20 ms apart halve this
-//! thread's CPU under refresh at 32 clients (0.10–0.13 → 0.05–0.06 cores) with the refresh p99 at
-//! 6–7.5 ms. `RESTART` rather than `TRUNCATE` keeps the file's blocks
-//! allocated: a truncated WAL makes every following write allocate them again, which measured slower.
+//! commit). Passes 20 ms apart halved this thread's CPU under refresh at 32 clients (0.10–0.13 →
+//! 0.05–0.06 cores, with and without the writer's gathering, see [`super::writer`]), the refresh p99
+//! staying at 6–7.5 ms. `RESTART` rather than `TRUNCATE` keeps the file's blocks allocated: a
+//! truncated WAL makes every following write allocate them again, which measured slower.
 //! Once the store is idle (no frame written since the last pass, all of them copied), a `TRUNCATE`
 //! checkpoint gives the disk space back.
 use std::path::Path;

@@ -202,6 +202,19 @@ pub(super) fn create_family(conn: &Connection, new: &FamilyWrite) -> StoreResult
 /// for the winner; for a loser, the settled state decides between retry, replay (revoking the family)
 /// and invalid. Runs unguarded (see [`super::writer`]): every outcome is an `Ok`, and only a taken token
 /// digest (never, for 256-bit random secrets) fails after the compare-and-set.
+/// The refresh token with `digest`, its family and the family's user, in one query on `conn`.
+fn refresh_grant_with_user(
+    conn: &Connection,
+    digest: &Digest,
+) -> StoreResult<Option<(RefreshTokenGrant, Option<User>)>> {
+    query_opt(
+        conn,
+        logic::REFRESH_GRANT_WITH_USER,
+        &[&digest.as_bytes().as_slice()],
+        |r| logic::refresh_grant_with_user(r),
+    )
+}
+
 fn rotate(conn: &Connection, rotation: &Rotation) -> StoreResult<RotateOutcome> {
     let family_id = rotation.refresh.family_id;
     let now = rotation.now;
@@ -311,14 +324,7 @@ impl TokenStore for SqliteStore {
         &self,
         digest: Digest,
     ) -> StoreResult<Option<(RefreshTokenGrant, Option<User>)>> {
-        self.read(|conn| {
-            query_opt(
-                conn,
-                logic::REFRESH_GRANT_WITH_USER,
-                &[&digest.as_bytes().as_slice()],
-                |r| logic::refresh_grant_with_user(r),
-            )
-        })
+        self.read(|conn| refresh_grant_with_user(conn, &digest))
     }
 
     async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
@@ -341,13 +347,7 @@ impl TokenStore for SqliteStore {
         F: FnOnce(&RefreshTokenGrant, Option<&User>) -> Result<Rotation, R> + Send + 'static,
     {
         self.write_unguarded(move |conn| {
-            let read = query_opt(
-                conn,
-                logic::REFRESH_GRANT_WITH_USER,
-                &[&digest.as_bytes().as_slice()],
-                |r| logic::refresh_grant_with_user(r),
-            )?;
-            let Some((grant, user)) = read else {
+            let Some((grant, user)) = refresh_grant_with_user(conn, &digest)? else {
                 return Ok(RefreshGrantOutcome::NotFound);
             };
             let rotation = match check(&grant, user.as_ref()) {

@@ -37,16 +37,16 @@
 //! the wait, a batch is whatever queued during the previous commit: refresh at 32 clients averaged 4
 //! rotations a commit, and each commit rewrote the same right-most table and index pages to the WAL,
 //! copied them again at the next checkpoint, and dropped the page cache of every reader connection
-//! (SQLite discards a connection's whole cache when another one committed). With the wait, batches
-//! averaged 7–9 rotations and the server spent ~10–15 % less CPU per rotation (measured beside the
-//! generator's own CPU per request, on a 2-core machine too noisy for throughput alone to tell; 250 µs
-//! then, 100, 250 and 500 µs measuring the same). Since the refresh grant reads its token on this
-//! thread too (`TokenStore::refresh_grant`), a batch takes longer and more writes queue during it on
-//! their own: 100 and 250 µs cost the same CPU per rotation, but with 250 the server left more of the
-//! cores idle (1.09–1.11 cores in use against 1.17–1.20). The price is up to 100 µs more latency for
-//! the writes of a busy store; a lone write (the batch of one of an idle or lightly loaded store)
-//! never waits. The thread sleeps rather than waiting on the
-//! queue, so the writes that arrive meanwhile do not each wake it.
+//! (SQLite discards a connection's whole cache when another one committed). With a 300 µs wait,
+//! batches averaged 6.8–9.4 rotations, and with 250 µs the server spent ~10–15 % less CPU per
+//! rotation (measured beside the generator's own CPU per request, on a 2-core machine too noisy for
+//! throughput alone to tell; 100, 250 and 500 µs measured the same). Since the refresh grant reads
+//! its token on this thread too (`TokenStore::refresh_grant`), a batch takes longer and more writes
+//! queue during it on their own: 100 and 250 µs cost the same CPU per rotation, but with 250 the
+//! server left more of the cores idle (1.09–1.11 cores in use against 1.17–1.20). The price is up to
+//! 100 µs more latency for the writes of a busy store; a lone write (the batch of one of an idle or
+//! lightly loaded store) never waits. The thread sleeps rather than waiting on the queue, so the
+//! writes that arrive meanwhile do not each wake it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
