@@ -104,7 +104,7 @@
 //! | `create_family` | writer, one transaction: the live-grant checks (code not replayed, session unexpired, authorization active) in one `SELECT`, then the family, its tokens and the session's client (`INSERT … ON CONFLICT DO NOTHING`) |
 //! | `exchange_code` | writer, one operation (one commit): the consume's `UPDATE … RETURNING`, the caller's check, then `create_family`'s checks and inserts, then the code's user (read on the writer's warm cache); every refusal comes before a change, so the consume stays |
 //! | `rotate_refresh` | writer, one transaction: the compare-and-set `UPDATE` of the presented token, then its successor and the access token; a loser reads the settled state (retry, replay revoking the family, or invalid) |
-//! | `refresh_grant` | writer, one operation: the token, its family and its user read on the writer's connection, the caller's check, then `rotate_refresh`'s transaction; a refusal writes nothing |
+//! | `refresh_grant` | writer, one operation: the token, its family and its user (one statement) and the family's client read on the writer's connection, the caller's check, then `rotate_refresh`'s transaction; a refusal writes nothing |
 //! | `end_session`, `delete_client`, `transition_org_authorization`, `claim_due_logouts`, `swap_signing_keys`, `insert_user`, `update_user` | writer, one transaction each |
 //! | other writes | writer, one statement |
 //! | checkpoints | the store's checkpoint thread (`RESTART`/`TRUNCATE` on the writer, under its mutex) |
@@ -123,7 +123,7 @@
 //! | `exchange_code` | one transaction: the consume's `UPDATE … RETURNING` (its row lock), the caller's check, then the `create_family` statement, which refuses a dead grant or a taken id or digest without an error, so the consume commits either way; a code not consumed takes `consume_code`'s loser path; the code's user is read after the commit |
 //! | `reauthenticate_session` | one `UPDATE sessions … WHERE id = …`: racing calls take turns on the row lock and the last one wins whole; the unique index on the cookie digest refuses another session's cookie |
 //! | `rotate_refresh` | one statement: the `UPDATE … WHERE rotated_at IS NULL` of the presented token and the two inserts as data-modifying CTEs fed by its `RETURNING`; losers read the settled state and get retry, replay (revoking the family) or invalid |
-//! | `refresh_grant` | the trait's default: `get_refresh_token_with_user`, the caller's check, then `rotate_refresh` (whose own atomicity makes the sequence correct) |
+//! | `refresh_grant` | the trait's default: `get_refresh_token_with_user`, `get_client`, the caller's check, then `rotate_refresh` (whose own atomicity makes the sequence correct) |
 //! | `end_session` | transaction: `SELECT … FOR UPDATE` of the session (a second caller waits, then finds it gone; it also conflicts with `create_family`'s `FOR KEY SHARE`), then read its clients, delete, revoke, enqueue |
 //! | `add_session_client` | `INSERT` whose foreign-key check waits for a concurrent `end_session` and then fails (`false`) |
 //! | `transition_org_authorization` | `UPDATE … WHERE id = … AND state = <from> [AND pending_expires_at > now] RETURNING`; a partial unique index `WHERE state = 'active'` refuses a second active authorization of a pair (reported as `Transition::Conflict`); families revoked in the same transaction. The `UPDATE` changes no key column, so its lock is `FOR NO KEY UPDATE`: `create_family` takes `FOR SHARE` (not `FOR KEY SHARE`) to conflict with it |

@@ -70,7 +70,8 @@ pub use ids::{
 pub use records::*;
 pub use registry::{
     AuthenticateError, ClientRegistration, ClientRegistry, FieldError, InvalidMetadata,
-    MAX_CLIENT_NAME_CHARS, MAX_CONTACT_LEN, MAX_CONTACTS, MAX_REDIRECT_URIS, RegistryError,
+    MAX_CLIENT_NAME_CHARS, MAX_CONTACT_LEN, MAX_CONTACTS, MAX_REDIRECT_URIS, PresentedClient,
+    RegistryError,
 };
 pub use scope::{MAX_SCOPE_TOKEN_LEN, MAX_SCOPE_TOKENS, ScopeError, ScopeSet};
 pub use secret::{

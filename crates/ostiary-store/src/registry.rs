@@ -7,7 +7,7 @@ use ostiary_redirect::RegisteredRedirectUri;
 use serde::Deserialize;
 
 use crate::records::{Client, ClientMetadata, UnixTime};
-use crate::secret::{BearerSecret, DigestKeyring, SecretKind};
+use crate::secret::{BearerSecret, Digest, DigestKeyring, SecretKind};
 use crate::traits::{ClientFilter, ClientStore};
 use crate::{ClientId, StoreError};
 
@@ -124,6 +124,30 @@ pub enum AuthenticateError {
     Store(#[from] StoreError),
 }
 
+/// A client id and the digest of the secret presented with it, not yet checked against the client
+/// (see [`ClientRegistry::presented`]). Holds no secret: the digest is all that is kept of it.
+#[derive(Debug, Clone)]
+pub struct PresentedClient {
+    id: ClientId,
+    /// `None` when the secret is not a well-formed client secret under a known key: it matches no
+    /// client.
+    digest: Option<Digest>,
+}
+
+impl PresentedClient {
+    /// The client the credentials name.
+    pub fn id(&self) -> ClientId {
+        self.id
+    }
+
+    /// Whether these are `client`'s credentials: its id, and a secret whose digest equals the stored
+    /// one (compared in constant time).
+    pub fn matches(&self, client: &Client) -> bool {
+        // `Digest`'s equality is constant-time.
+        client.id == self.id && self.digest.as_ref() == Some(&client.secret_digest)
+    }
+}
+
 /// The client registry over a [`ClientStore`].
 #[derive(Debug, Clone)]
 pub struct ClientRegistry<S> {
@@ -174,21 +198,42 @@ impl<S: ClientStore + Sync> ClientRegistry<S> {
         client_id: &str,
         secret: &str,
     ) -> Result<Client, AuthenticateError> {
+        self.authenticate_presented(&self.presented(client_id, secret)?)
+            .await
+    }
+
+    /// Authenticates credentials already digested by [`Self::presented`]: reads the client and
+    /// checks them with [`PresentedClient::matches`].
+    pub async fn authenticate_presented(
+        &self,
+        presented: &PresentedClient,
+    ) -> Result<Client, AuthenticateError> {
+        let client = self
+            .store
+            .get_client(presented.id)
+            .await?
+            .ok_or(AuthenticateError::UnknownClient)?;
+        if presented.matches(&client) {
+            Ok(client)
+        } else {
+            Err(AuthenticateError::WrongSecret)
+        }
+    }
+
+    /// Client credentials checked as far as they can be without the client, the secret digested: for
+    /// [`Self::authenticate_presented`], or for an operation that reads the client itself
+    /// (see [`crate::TokenStore::refresh_grant`]) and then verifies them with
+    /// [`PresentedClient::matches`]. `UnknownClient` if `client_id` is not a client id at all.
+    pub fn presented(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<PresentedClient, AuthenticateError> {
         let id: ClientId = client_id
             .parse()
             .map_err(|_| AuthenticateError::UnknownClient)?;
-        // Digest first: a malformed secret costs no store round trip.
-        let presented = self.keyring.digest(SecretKind::ClientSecret, secret);
-        let client = self
-            .store
-            .get_client(id)
-            .await?
-            .ok_or(AuthenticateError::UnknownClient)?;
-        match presented {
-            // `Digest`'s equality is constant-time.
-            Ok(digest) if digest == client.secret_digest => Ok(client),
-            _ => Err(AuthenticateError::WrongSecret),
-        }
+        let digest = self.keyring.digest(SecretKind::ClientSecret, secret).ok();
+        Ok(PresentedClient { id, digest })
     }
 
     /// The client with `id`.

@@ -363,38 +363,46 @@ pub trait TokenStore {
         rotation: &Rotation,
     ) -> impl Future<Output = StoreResult<RotateOutcome>> + Send;
     /// The store's part of a refresh token grant in one step: the token with `digest`, its family and
-    /// the family's user (as [`Self::get_refresh_token_with_user`]), `check` on them, and, if `check`
-    /// returns a rotation (whose `presented` is `digest`), [`Self::rotate_refresh`] of it. A refusal by
-    /// `check` writes nothing. `check` also runs for a token already rotated, so the grant's own rules
-    /// (the client, the family's state, the scope) come before a retry or a replay is decided, as
-    /// they would if the caller read the token first. `check` must be quick and must not block: a
-    /// backend may run it inside its write transaction.
+    /// the family's user (as [`Self::get_refresh_token_with_user`]) and the family's client,
+    /// `check` on them, and, if `check` returns a rotation (whose `presented` is `digest`),
+    /// [`Self::rotate_refresh`] of it. A refusal by `check` writes nothing. `check` also runs for a
+    /// token already rotated, so the grant's own rules (the client and its credentials, the family's
+    /// state, the scope) come before a retry or a replay is decided, as they would if the caller read
+    /// the token first. Whatever else `check` makes (`T`, for example the new tokens' secrets) comes
+    /// back with the outcome. `check` must be quick and must not block: a backend may run it inside
+    /// its write transaction.
     ///
     /// The default reads, checks and rotates one after the other, which `rotate_refresh`'s own
     /// atomicity makes correct. The SQLite store runs the three as one operation of its writer: the
-    /// read on the writer's warm page cache instead of a reader's, whose cache every commit empties.
-    fn refresh_grant<R, F>(
+    /// reads on the writer's warm page cache instead of a reader's, whose cache every commit empties.
+    fn refresh_grant<T, R, F>(
         &self,
         digest: Digest,
         check: F,
-    ) -> impl Future<Output = StoreResult<RefreshGrantOutcome<R>>> + Send
+    ) -> impl Future<Output = StoreResult<RefreshGrantOutcome<T, R>>> + Send
     where
-        Self: Sync,
+        Self: ClientStore + Sync,
+        T: Send + 'static,
         R: Send + 'static,
-        F: FnOnce(&RefreshTokenGrant, Option<&User>) -> Result<Rotation, R> + Send + 'static,
+        F: FnOnce(&RefreshTokenGrant, Option<&Client>, Option<&User>) -> Result<(Rotation, T), R>
+            + Send
+            + 'static,
     {
         async move {
             let Some((grant, user)) = self.get_refresh_token_with_user(digest).await? else {
                 return Ok(RefreshGrantOutcome::NotFound);
             };
-            let rotation = match check(&grant, user.as_ref()) {
-                Ok(rotation) => rotation,
+            let client = self.get_client(grant.family.client_id).await?;
+            let (rotation, checked) = match check(&grant, client.as_ref(), user.as_ref()) {
+                Ok(accepted) => accepted,
                 Err(refusal) => return Ok(RefreshGrantOutcome::Refused(refusal)),
             };
             let outcome = self.rotate_refresh(&rotation).await?;
             Ok(RefreshGrantOutcome::Checked {
                 grant,
+                client,
                 user,
+                checked,
                 outcome,
             })
         }

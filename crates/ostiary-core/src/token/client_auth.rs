@@ -2,7 +2,7 @@
 //! only (RFC 6749 §2.3.1).
 
 use base64ct::{Base64, Encoding};
-use ostiary_store::{Client, Store};
+use ostiary_store::{AuthenticateError, Client, Store};
 
 use crate::Provider;
 use crate::error::{ErrorCode, OAuthError};
@@ -45,6 +45,57 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((id, secret))
 }
 
+/// The error a failed client authentication answers: `invalid_client` whatever the reason (the reason
+/// is for logs), `server_error` if the store failed.
+pub(crate) fn client_auth_error(error: AuthenticateError) -> OAuthError {
+    match error {
+        AuthenticateError::Store(e) => {
+            tracing::error!(error = %e, "store failure during client authentication");
+            OAuthError::server_error()
+        }
+        _ => invalid_client("client authentication failed"),
+    }
+}
+
+/// The client credentials of a token, revocation or introspection request, checked as far as they can
+/// be without the store: `client_secret_basic` only, and a `client_id` in the body must agree.
+pub(crate) fn request_credentials(
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<(String, String), OAuthError> {
+    // Only client_secret_basic is accepted: a secret in the body is client_secret_post, refused whether
+    // or not a Basic header is also present (RFC 6749 §2.3: "MUST NOT use more than one
+    // authentication method in each request").
+    if params.get("client_secret").is_some() || params.is_repeated("client_secret") {
+        return Err(invalid_client(
+            "client_secret_post is not supported: authenticate with HTTP Basic (client_secret_basic)",
+        ));
+    }
+    if params.get("client_assertion").is_some() {
+        return Err(invalid_client(
+            "client assertions are not supported: use client_secret_basic",
+        ));
+    }
+    let Some(header) = authorization else {
+        return Err(invalid_client(
+            "client authentication with HTTP Basic is required",
+        ));
+    };
+    let Some((client_id, secret)) = parse_basic(header) else {
+        return Err(invalid_client(
+            "the Authorization header is not valid HTTP Basic credentials",
+        ));
+    };
+    // A client_id in the body must agree with the authenticated one (RFC 6749 §3.2.1).
+    if params.is_repeated("client_id") || params.get("client_id").is_some_and(|id| id != client_id)
+    {
+        return Err(invalid_client(
+            "client_id does not match the authenticated client",
+        ));
+    }
+    Ok((client_id, secret))
+}
+
 impl<S: Store> Provider<S> {
     /// Authenticates the client of a token, revocation or introspection request, then refuses repeated
     /// parameters. Every authentication failure is `invalid_client` (401 with `WWW-Authenticate: Basic`).
@@ -53,45 +104,13 @@ impl<S: Store> Provider<S> {
         authorization: Option<&str>,
         params: &Params,
     ) -> Result<Client, OAuthError> {
-        // Only client_secret_basic is accepted: a secret in the body is client_secret_post, refused whether
-        // or not a Basic header is also present (RFC 6749 §2.3: "MUST NOT use more than one
-        // authentication method in each request").
-        if params.get("client_secret").is_some() || params.is_repeated("client_secret") {
-            return Err(invalid_client(
-                "client_secret_post is not supported: authenticate with HTTP Basic (client_secret_basic)",
-            ));
-        }
-        if params.get("client_assertion").is_some() {
-            return Err(invalid_client(
-                "client assertions are not supported: use client_secret_basic",
-            ));
-        }
-        let Some(header) = authorization else {
-            return Err(invalid_client(
-                "client authentication with HTTP Basic is required",
-            ));
-        };
-        let Some((client_id, secret)) = parse_basic(header) else {
-            return Err(invalid_client(
-                "the Authorization header is not valid HTTP Basic credentials",
-            ));
-        };
-        // A client_id in the body must agree with the authenticated one (RFC 6749 §3.2.1).
-        if params.is_repeated("client_id")
-            || params.get("client_id").is_some_and(|id| id != client_id)
-        {
-            return Err(invalid_client(
-                "client_id does not match the authenticated client",
-            ));
-        }
-        let client = match self.inner.registry.authenticate(&client_id, &secret).await {
-            Ok(client) => client,
-            Err(ostiary_store::AuthenticateError::Store(e)) => {
-                tracing::error!(error = %e, "store failure during client authentication");
-                return Err(OAuthError::server_error());
-            }
-            Err(_) => return Err(invalid_client("client authentication failed")),
-        };
+        let (client_id, secret) = request_credentials(authorization, params)?;
+        let client = self
+            .inner
+            .registry
+            .authenticate(&client_id, &secret)
+            .await
+            .map_err(client_auth_error)?;
         // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
         if params.has_repeated() {
             return Err(OAuthError::invalid_request(

@@ -3,8 +3,8 @@
 
 use ostiary_jose::{AccessTokenClaims, IdTokenClaims};
 use ostiary_store::{
-    AccessTokenFormat, AccessTokenRecord, BearerSecret, Client, Digest, RefreshTokenRecord,
-    ScopeSet, SecretKind, TokenFamily, User,
+    AccessTokenFormat, AccessTokenRecord, BearerSecret, Client, Digest, DigestKeyring,
+    RefreshTokenRecord, ScopeSet, SecretKind, TokenFamily, User,
 };
 use serde::Serialize;
 
@@ -47,6 +47,26 @@ pub(crate) struct Minted {
 }
 
 impl Minted {
+    /// New secrets under `keyring`'s current key: an access token (its `jti`, for a client with JWT
+    /// access tokens) and, if asked, a refresh token. `None` if the system RNG fails.
+    pub(crate) fn mint(
+        keyring: &DigestKeyring,
+        client: &Client,
+        with_refresh: bool,
+    ) -> Option<Self> {
+        let (access, access_digest) = keyring.mint(access_kind(client)).ok()?;
+        let refresh = if with_refresh {
+            Some(keyring.mint(SecretKind::RefreshToken).ok()?)
+        } else {
+            None
+        };
+        Some(Self {
+            access,
+            access_digest,
+            refresh,
+        })
+    }
+
     /// Tokens minted before, parsed again from their text (a refresh retry: see `seal::RetryState`).
     pub(crate) fn from_parts(
         access: (BearerSecret, Digest),
@@ -126,22 +146,7 @@ impl<S> Provider<S> {
         client: &Client,
         with_refresh: bool,
     ) -> Result<Minted, OAuthError> {
-        let (access, access_digest) = self
-            .mint(access_kind(client))
-            .ok_or_else(OAuthError::server_error)?;
-        let refresh = if with_refresh {
-            Some(
-                self.mint(SecretKind::RefreshToken)
-                    .ok_or_else(OAuthError::server_error)?,
-            )
-        } else {
-            None
-        };
-        Ok(Minted {
-            access,
-            access_digest,
-            refresh,
-        })
+        Minted::mint(&self.inner.digests, client, with_refresh).ok_or_else(OAuthError::server_error)
     }
 
     /// The token response (RFC 6749 §5.1, OIDC Core §3.1.3.3) for `minted`: signs the JWT access token

@@ -6,11 +6,15 @@
 //! same claims, signed again. Presented after the window, it is a replay and the whole family is
 //! revoked.
 
+use std::sync::Arc;
+
 use ostiary_store::{
-    Client, ClientId, RefreshGrantOutcome, RefreshTokenGrant, RotateOutcome, Rotation, ScopeSet,
-    SecretKind, Store, Subject, TokenFamily, User,
+    BearerSecret, Client, ClientId, Digest, PresentedClient, RefreshGrantOutcome,
+    RefreshTokenGrant, RotateOutcome, Rotation, ScopeSet, SecretKind, Store, Subject, TokenFamily,
+    User,
 };
 
+use super::client_auth::{client_auth_error, request_credentials};
 use super::code::server_error;
 use super::issue::{Grant, Minted, access_kind};
 use super::seal::{self, RetryState, Sealed};
@@ -18,16 +22,21 @@ use crate::Provider;
 use crate::error::{ErrorCode, OAuthError};
 use crate::params::Params;
 
-impl<S: Store> Provider<S> {
-    pub(super) async fn refresh_token_grant(
-        &self,
-        client: &Client,
-        params: &Params,
-    ) -> Result<String, OAuthError> {
+/// The parameters of a refresh token request (RFC 6749 §6), parsed without the store.
+pub(super) struct RefreshRequest {
+    /// The presented refresh token: its text (a retry's response is sealed under it) and digest.
+    secret: BearerSecret,
+    digest: Digest,
+    /// `scope`, if sent: it must only narrow the family's.
+    requested: Option<ScopeSet>,
+}
+
+impl RefreshRequest {
+    pub(super) fn parse<S>(provider: &Provider<S>, params: &Params) -> Result<Self, OAuthError> {
         let Some(presented) = params.get("refresh_token") else {
             return Err(OAuthError::invalid_request("refresh_token is required"));
         };
-        let (secret, digest) = self
+        let (secret, digest) = provider
             .inner
             .digests
             .parse_presented(SecretKind::RefreshToken, presented)
@@ -39,80 +48,161 @@ impl<S: Store> Provider<S> {
             .map(ScopeSet::parse)
             .transpose()
             .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"))?;
+        Ok(Self {
+            secret,
+            digest,
+            requested,
+        })
+    }
+}
+
+/// Who makes a refresh request: what the check holds the token's client to.
+#[derive(Debug, Clone)]
+pub(super) enum Caller {
+    /// A client authenticated before the grant.
+    Authenticated(ClientId),
+    /// Credentials the store's refresh operation checks against the client it reads with the token:
+    /// a well-formed refresh request needs no read of its own for its client.
+    Presented(PresentedClient),
+}
+
+impl Caller {
+    fn matches(&self, client: &Client) -> bool {
+        match self {
+            Caller::Authenticated(id) => client.id == *id,
+            Caller::Presented(presented) => presented.matches(client),
+        }
+    }
+
+    fn refusal(&self) -> Refusal {
+        match self {
+            // RFC 6749 §6: the token was issued to another client.
+            Caller::Authenticated(_) => Refusal::Grant(invalid()),
+            Caller::Presented(_) => Refusal::Credentials,
+        }
+    }
+}
+
+/// Why the check inside the store refused a refresh.
+enum Refusal {
+    /// The presented credentials are not those of the token's client: either they are wrong
+    /// (`invalid_client`) or the token is another client's (`invalid_grant`), which authenticating
+    /// them on their own decides.
+    Credentials,
+    /// The grant's own rules refused it.
+    Grant(OAuthError),
+}
+
+impl<S: Store> Provider<S> {
+    /// A well-formed refresh request, for a grant whose client the store checks (see
+    /// [`Caller::Presented`]). `None` for anything else, which takes the usual way: authenticate, then
+    /// the grant, with the usual errors in the usual order.
+    pub(super) fn presented_refresh(
+        &self,
+        authorization: Option<&str>,
+        params: &Params,
+    ) -> Option<(PresentedClient, RefreshRequest)> {
+        if params.get("grant_type") != Some("refresh_token") || params.has_repeated() {
+            return None;
+        }
+        let (client_id, secret) = request_credentials(authorization, params).ok()?;
+        let presented = self.inner.registry.presented(&client_id, &secret).ok()?;
+        let request = RefreshRequest::parse(self, params).ok()?;
+        Some((presented, request))
+    }
+
+    pub(super) async fn refresh_token_grant(
+        &self,
+        caller: Caller,
+        request: RefreshRequest,
+    ) -> Result<String, OAuthError> {
+        let RefreshRequest {
+            secret,
+            digest,
+            requested,
+        } = request;
         let now = self.now();
-        let minted = self.mint_tokens(client, true)?;
-        let (access_secret, refresh_secret) = minted.secrets();
-        let (access_digest, refresh_digest) = minted.digests();
-        let (Some(refresh_digest), Some(refresh_secret)) = (refresh_digest, refresh_secret) else {
-            return Err(OAuthError::server_error());
-        };
-        // A retry gets these tokens back: sealed under the presented token, which only its holder has.
+        // A retry gets the rotation's tokens back: sealed under the presented token, which only its
+        // holder has.
         let sealing_key = self
             .inner
             .digests
             .derive_sealing_key(&secret)
             .ok_or_else(OAuthError::server_error)?;
-        // The grant's rules, and the rotation they allow: the store runs this on the token, its family
-        // and its user as it reads them (on SQLite inside its write operation), before a retry or a
-        // replay is decided. Pure but for the sealing: it must not block.
+        let credentials = caller.clone();
+        // The grant's rules, and the rotation they allow: the store runs this on the token, its family,
+        // its client and its user as it reads them (on SQLite inside its write operation), before a
+        // retry or a replay is decided. It mints the new tokens (their kind is the client's) and seals
+        // them for a retry; it must not block.
         let check = {
-            let client_id = client.id;
+            let keyring = Arc::clone(&self.inner.digests);
             let lifetimes = self.inner.config.lifetimes;
             let requested = requested.clone();
-            let retry = RetryState {
-                issued_at: now,
-                access: access_secret.to_owned().into(),
-                refresh: refresh_secret.to_owned().into(),
-                scope: String::new(),
-            };
             let sealing_key = sealing_key.clone();
             let rng = self.inner.rng.clone();
-            move |grant: &RefreshTokenGrant, user: Option<&User>| {
+            move |grant: &RefreshTokenGrant, client: Option<&Client>, user: Option<&User>| {
+                let Some(client) = client.filter(|client| credentials.matches(client)) else {
+                    return Err(credentials.refusal());
+                };
                 let family = &grant.family;
-                check_grant(grant, client_id, now)?;
-                let scope = granted_scope(requested.as_ref(), &family.scope)?;
-                check_user(family, user)?;
+                check_grant(grant, client.id, now).map_err(Refusal::Grant)?;
+                let scope =
+                    granted_scope(requested.as_ref(), &family.scope).map_err(Refusal::Grant)?;
+                check_user(family, user).map_err(Refusal::Grant)?;
+                let fail = || Refusal::Grant(OAuthError::server_error());
+                let minted = Minted::mint(&keyring, client, true).ok_or_else(fail)?;
+                let (access_digest, refresh_digest) = minted.digests();
                 let (access, refresh) = Minted::records_for(
                     access_digest,
-                    Some(refresh_digest),
+                    refresh_digest,
                     &lifetimes,
                     family,
                     &scope,
                     now,
                 );
-                let refresh = refresh.ok_or_else(OAuthError::server_error)?;
+                let (access_secret, refresh_secret) = minted.secrets();
+                let (Some(refresh), Some(refresh_secret)) = (refresh, refresh_secret) else {
+                    return Err(fail());
+                };
                 let retry = RetryState {
+                    issued_at: now,
+                    access: access_secret.to_owned().into(),
+                    refresh: refresh_secret.to_owned().into(),
                     scope: scope.to_string(),
-                    ..retry
                 };
                 let sealed_retry = retry
                     .encode()
                     .and_then(|plain| seal::seal(&sealing_key, &plain, &rng))
-                    .ok_or_else(OAuthError::server_error)?;
-                Ok(Rotation {
+                    .ok_or_else(fail)?;
+                let rotation = Rotation {
                     presented: digest,
                     refresh,
                     access,
                     sealed_retry,
                     retry_until: now + lifetimes.refresh_retry_window,
                     now,
-                })
+                };
+                Ok((rotation, minted))
             }
         };
-        let (grant, user, outcome) = match self
+        let outcome = self
             .inner
             .store
             .refresh_grant(digest, check)
             .await
-            .map_err(server_error)?
-        {
+            .map_err(server_error)?;
+        let (grant, client, user, minted, outcome) = match outcome {
             RefreshGrantOutcome::Checked {
                 grant,
+                client: Some(client),
                 user,
+                checked,
                 outcome,
-            } => (grant, user, outcome),
-            RefreshGrantOutcome::Refused(error) => return Err(error),
-            _ => return Err(invalid()),
+            } => (grant, client, user, checked, outcome),
+            RefreshGrantOutcome::Refused(Refusal::Grant(error)) => return Err(error),
+            // Unknown token, or credentials that are not its client's: which error comes first
+            // (RFC 6749 §5.2) depends on whether the credentials are valid on their own.
+            _ => return Err(self.refusal_for(caller).await),
         };
         // What the check accepted: the same scope, and the user it let through.
         let family = &grant.family;
@@ -122,7 +212,7 @@ impl<S: Store> Provider<S> {
             RotateOutcome::Rotated => self.respond(
                 &minted,
                 &Grant {
-                    client,
+                    client: &client,
                     family,
                     scope: &scope,
                     user: user.as_ref(),
@@ -134,7 +224,7 @@ impl<S: Store> Provider<S> {
                 let plain = seal::open(&sealing_key, &sealed_retry).ok_or_else(invalid)?;
                 match Sealed::decode(&plain).ok_or_else(invalid)? {
                     Sealed::State(state) => self
-                        .retry_response(client, family, user.as_ref(), &state)
+                        .retry_response(&client, family, user.as_ref(), &state)
                         .ok_or_else(invalid),
                     Sealed::Response(json) => Ok(json.to_string()),
                 }
@@ -144,6 +234,20 @@ impl<S: Store> Provider<S> {
                 Err(invalid())
             }
             _ => Err(invalid()),
+        }
+    }
+
+    /// The error for a refresh the store found no grant for: `invalid_client` if the caller's
+    /// credentials do not authenticate on their own, else `invalid_grant`.
+    async fn refusal_for(&self, caller: Caller) -> OAuthError {
+        match caller {
+            Caller::Authenticated(_) => invalid(),
+            Caller::Presented(presented) => {
+                match self.inner.registry.authenticate_presented(&presented).await {
+                    Ok(_) => invalid(),
+                    Err(error) => client_auth_error(error),
+                }
+            }
         }
     }
 }

@@ -463,6 +463,58 @@ async fn refresh_tokens_are_bound_to_their_client() {
     );
 }
 
+/// A well-formed refresh request is authenticated by the store operation that reads its token. Wrong
+/// credentials get `invalid_client` before anything about the token is decided or written: no
+/// rotation, no retry response, no replay revocation.
+#[tokio::test]
+async fn refresh_with_wrong_credentials_is_invalid_client_and_changes_nothing() {
+    let h = Harness::new().await;
+    let (code, _cookie, verifier) = h.sign_in().await;
+    let first = h.exchange(&code, &verifier).await.unwrap();
+    let token = first["refresh_token"].as_str().unwrap().to_owned();
+    let id = h.client.id.to_string();
+    let body = |token: &str| params(&[("grant_type", "refresh_token"), ("refresh_token", token)]);
+    let wrong_secret = basic_auth(&id, "ocs_1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let unknown_client = basic_auth("123e4567-e89b-12d3-a456-426614174000", &h.secret);
+    let not_a_secret = basic_auth(&id, "hunter2");
+    for auth in [&wrong_secret, &unknown_client, &not_a_secret] {
+        let e = h
+            .provider
+            .token(Some(auth), &body(&token))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.http_status(), e.needs_basic_challenge()),
+            (ErrorCode::InvalidClient, 401, true),
+            "{auth}"
+        );
+    }
+    // An unknown (well-formed) token: invalid_client for wrong credentials, invalid_grant for right.
+    let last = if token.ends_with('A') { "B" } else { "A" };
+    let unknown = format!("{}{last}", &token[..token.len() - 1]);
+    assert_error(
+        h.provider.token(Some(&wrong_secret), &body(&unknown)).await,
+        ErrorCode::InvalidClient,
+    );
+    assert_error(h.refresh(&unknown).await, ErrorCode::InvalidGrant);
+
+    // Nothing was written: the token rotates for its client.
+    let rotated: Value = serde_json::from_str(&h.refresh(&token).await.unwrap()).unwrap();
+    // Within the retry window, wrong credentials get no retry response.
+    assert_error(
+        h.provider.token(Some(&wrong_secret), &body(&token)).await,
+        ErrorCode::InvalidClient,
+    );
+    // After it, wrong credentials do not make a replay: the family is not revoked.
+    h.clock.advance(60);
+    assert_error(
+        h.provider.token(Some(&wrong_secret), &body(&token)).await,
+        ErrorCode::InvalidClient,
+    );
+    let next = rotated["refresh_token"].as_str().unwrap();
+    assert!(h.refresh(next).await.is_ok(), "the family is still live");
+}
+
 #[tokio::test]
 async fn signing_in_again_as_the_same_user_keeps_other_grants_of_the_session() {
     // Regression test: a prompt=login re-authentication used to end the session and revoke every

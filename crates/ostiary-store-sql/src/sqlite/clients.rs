@@ -7,6 +7,7 @@ use ostiary_store::{
 
 use super::SqliteStore;
 use super::conn::transaction;
+use super::metadata::MetadataCache;
 use super::sql::{execute, id, paged, query_all, query_opt};
 use crate::columns::*;
 use crate::decode::Cols;
@@ -32,6 +33,25 @@ const CLIENTS_CATALOGUE_AFTER: &str = concat!(
     client_cols!(),
     " FROM clients WHERE initiate_login_uri IS NOT NULL AND id > $2 ORDER BY id LIMIT $1"
 );
+
+/// The client with `id`, read on `conn` (a reader's, or the writer's: see `refresh_grant`), its
+/// metadata decoded through `cache`.
+pub(super) fn get_client(
+    conn: &rusqlite::Connection,
+    cache: &MetadataCache,
+    client: ClientId,
+) -> StoreResult<Option<Client>> {
+    query_opt(
+        conn,
+        concat!("SELECT ", client_cols!(), " FROM clients WHERE id = $1"),
+        rusqlite::params![id(client.as_uuid())],
+        |r| {
+            let found = ClientId::from_uuid(r.uuid("id")?);
+            let metadata = cache.decode(found, r.str("metadata")?)?;
+            decode::client_with(r, metadata)
+        },
+    )
+}
 
 impl ClientStore for SqliteStore {
     async fn insert_client(&self, client: &Client) -> StoreResult<()> {
@@ -62,18 +82,7 @@ impl ClientStore for SqliteStore {
 
     async fn get_client(&self, client: ClientId) -> StoreResult<Option<Client>> {
         let cache = &self.inner.client_metadata;
-        self.read(|conn| {
-            query_opt(
-                conn,
-                concat!("SELECT ", client_cols!(), " FROM clients WHERE id = $1"),
-                rusqlite::params![id(client.as_uuid())],
-                |r| {
-                    let found = ClientId::from_uuid(r.uuid("id")?);
-                    let metadata = cache.decode(found, r.str("metadata")?)?;
-                    decode::client_with(r, metadata)
-                },
-            )
-        })
+        self.read(|conn| get_client(conn, cache, client))
     }
 
     async fn update_client_metadata(

@@ -5,13 +5,16 @@
 //! second store on the same file waits for the file's write lock).
 
 use ostiary_store::records::*;
+use std::sync::Arc;
+
 use ostiary_store::{
-    ClientId, Digest, FamilyId, OrgAuthorizationId, SessionId, StoreError, StoreResult, TokenStore,
-    UserId,
+    ClientId, ClientStore, Digest, FamilyId, OrgAuthorizationId, SessionId, StoreError,
+    StoreResult, TokenStore, UserId,
 };
 use rusqlite::Connection;
 
 use super::SqliteStore;
+use super::clients::get_client;
 use super::conn::transaction;
 use super::sessions::ADD_CLIENT;
 use super::sql::{IdText, Params, execute, id, query_one, query_opt};
@@ -333,31 +336,38 @@ impl TokenStore for SqliteStore {
             .await
     }
 
-    /// One unguarded operation of the writer: the read (on the writer's page cache, which its own
+    /// One unguarded operation of the writer: the reads (on the writer's page cache, which its own
     /// commits keep valid), the check, then the rotation exactly as `rotate_refresh` runs it. Nothing
     /// is written before the check accepts.
-    async fn refresh_grant<R, F>(
+    async fn refresh_grant<T, R, F>(
         &self,
         digest: Digest,
         check: F,
-    ) -> StoreResult<RefreshGrantOutcome<R>>
+    ) -> StoreResult<RefreshGrantOutcome<T, R>>
     where
-        Self: Sync,
+        Self: ClientStore + Sync,
+        T: Send + 'static,
         R: Send + 'static,
-        F: FnOnce(&RefreshTokenGrant, Option<&User>) -> Result<Rotation, R> + Send + 'static,
+        F: FnOnce(&RefreshTokenGrant, Option<&Client>, Option<&User>) -> Result<(Rotation, T), R>
+            + Send
+            + 'static,
     {
+        let inner = Arc::clone(&self.inner);
         self.write_unguarded(move |conn| {
             let Some((grant, user)) = refresh_grant_with_user(conn, &digest)? else {
                 return Ok(RefreshGrantOutcome::NotFound);
             };
-            let rotation = match check(&grant, user.as_ref()) {
-                Ok(rotation) => rotation,
+            let client = get_client(conn, &inner.client_metadata, grant.family.client_id)?;
+            let (rotation, checked) = match check(&grant, client.as_ref(), user.as_ref()) {
+                Ok(accepted) => accepted,
                 Err(refusal) => return Ok(RefreshGrantOutcome::Refused(refusal)),
             };
             let outcome = rotate(conn, &rotation)?;
             Ok(RefreshGrantOutcome::Checked {
                 grant,
+                client,
                 user,
+                checked,
                 outcome,
             })
         })

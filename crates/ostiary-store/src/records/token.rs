@@ -148,18 +148,23 @@ pub struct Rotation {
 #[derive(Debug)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)] // returned once per refresh and consumed at once
-pub enum RefreshGrantOutcome<R> {
+pub enum RefreshGrantOutcome<T, R> {
     /// No refresh token has the presented digest.
     NotFound,
     /// The caller's check refused the grant (`R`, its reason); nothing was written.
     Refused(R),
     /// The check accepted and returned a rotation; `outcome` is what rotating did. With it, the token,
-    /// its family and the family's user as the check saw them (what the response needs).
+    /// its family, the family's client and user as the check saw them (what the response needs), and
+    /// what else the check made.
     Checked {
         /// The presented token and its family.
         grant: RefreshTokenGrant,
+        /// The family's client (`None` if it no longer exists).
+        client: Option<super::Client>,
         /// The family's user (`None` for an organization's family, or a user that no longer exists).
         user: Option<super::User>,
+        /// What the check returned beside the rotation.
+        checked: T,
         /// What [`crate::TokenStore::rotate_refresh`] of the check's rotation gave.
         outcome: RotateOutcome,
     },

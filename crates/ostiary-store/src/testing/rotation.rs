@@ -275,7 +275,7 @@ fn uuid_family() -> crate::FamilyId {
 }
 
 /// `refresh_grant`: an unknown digest is `NotFound` and never reaches the check; the check sees the
-/// token, its family and the family's user as stored; a refusal writes nothing and the token still
+/// token, its family, the family's client and user as stored; a refusal writes nothing and the token still
 /// rotates afterwards; an accepted rotation comes back `Rotated` with what the check saw; presented
 /// again, the check runs again and the rotation's own rules decide (`Retry` within the window,
 /// `Replay` after it, which revokes the family).
@@ -284,9 +284,10 @@ pub async fn rotation_checked<S: Store>(store: S) {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     let account = user("refresher", Some("refresher@example.com"));
-    let client = ClientId::new_random();
-    let family = user_family(client, account.id, None);
+    let owner = client();
+    let family = user_family(owner.id, account.id, None);
     ok(store.insert_user(&account).await, "insert_user");
+    ok(store.insert_client(&owner).await, "insert_client");
     let r0 = refresh(family.id, T0, T0 + DAY);
     ok(
         store.create_family(&family, None, Some(&r0), None).await,
@@ -298,9 +299,9 @@ pub async fn rotation_checked<S: Store>(store: S) {
     let flag = Arc::clone(&ran);
     let unknown = ok(
         store
-            .refresh_grant(digest(), move |_, _| {
+            .refresh_grant(digest(), move |_, _, _| {
                 flag.store(true, Ordering::SeqCst);
-                Err::<Rotation, _>("unreachable")
+                Err::<(Rotation, ()), _>("unreachable")
             })
             .await,
         "refresh_grant",
@@ -311,16 +312,18 @@ pub async fn rotation_checked<S: Store>(store: S) {
     );
     assert!(!ran.load(Ordering::SeqCst), "no check for an unknown token");
 
-    // Refused: the check saw the stored token, family and user; nothing is written.
+    // Refused: the check saw the stored token, family, client and user; nothing is written.
     let refused_rotation = rotation(r0.digest, family.id, T0 + 5, T0 + 35, b"refused");
-    let (expected_family, expected_user) = (family.clone(), account.clone());
+    let (expected_family, expected_client, expected_user) =
+        (family.clone(), owner.clone(), account.clone());
     let refused = ok(
         store
-            .refresh_grant(r0.digest, move |grant, found| {
+            .refresh_grant(r0.digest, move |grant, client, found| {
                 assert_eq!(grant.family, expected_family, "the check sees the family");
                 assert_eq!(grant.token.rotated_at, None);
+                assert_eq!(client, Some(&expected_client), "the check sees the client");
                 assert_eq!(found, Some(&expected_user), "the check sees the user");
-                Err::<Rotation, _>("refused")
+                Err::<(Rotation, ()), _>("refused")
             })
             .await,
         "refresh_grant",
@@ -336,7 +339,9 @@ pub async fn rotation_checked<S: Store>(store: S) {
     let first = rotation(r0.digest, family.id, T0 + 10, T0 + 40, b"sealed-first");
     let accept = |rotation: &Rotation| {
         let rotation = rotation.clone();
-        move |_: &RefreshTokenGrant, _: Option<&User>| Ok::<_, &str>(rotation)
+        move |_: &RefreshTokenGrant, _: Option<&Client>, _: Option<&User>| {
+            Ok::<_, &str>((rotation, "made by the check"))
+        }
     };
     let rotated = ok(
         store.refresh_grant(r0.digest, accept(&first)).await,
@@ -345,13 +350,20 @@ pub async fn rotation_checked<S: Store>(store: S) {
     match rotated {
         RefreshGrantOutcome::Checked {
             grant,
+            client,
             user,
+            checked,
             outcome,
         } => {
             assert_eq!(outcome, RotateOutcome::Rotated);
             assert_eq!(grant.token, r0, "the token as it was before the rotation");
             assert_eq!(grant.family, family);
+            assert_eq!(client, Some(owner.clone()));
             assert_eq!(user, Some(account.clone()));
+            assert_eq!(
+                checked, "made by the check",
+                "what the check made comes back"
+            );
         }
         other => panic!("expected Rotated, got {other:?}"),
     }
