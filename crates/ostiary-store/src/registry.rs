@@ -128,10 +128,10 @@ pub enum AuthenticateError {
 /// (see [`ClientRegistry::presented`]). Holds no secret: the digest is all that is kept of it.
 #[derive(Debug, Clone)]
 pub struct PresentedClient {
-    id: ClientId,
+    pub(crate) id: ClientId,
     /// `None` when the secret is not a well-formed client secret under a known key: it matches no
     /// client.
-    digest: Option<Digest>,
+    pub(crate) digest: Option<Digest>,
 }
 
 impl PresentedClient {

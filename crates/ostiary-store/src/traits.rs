@@ -14,8 +14,8 @@ use std::future::Future;
 
 use crate::records::*;
 use crate::{
-    ClientId, Digest, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId, SessionId,
-    StoreResult, UserId,
+    ClientId, Digest, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId, PresentedClient,
+    SessionId, StoreResult, UserId,
 };
 
 /// Which clients [`ClientStore::list_clients`] returns.
@@ -237,34 +237,47 @@ pub trait CodeStore {
         digest: Digest,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<ConsumeCode>> + Send;
-    /// A code exchange: [`Self::consume_code`], then, for the caller that consumed it, `check` on the
-    /// code (the binding to the client and redirect URI, PKCE) and, if it accepts, the
-    /// [`TokenStore::create_family`] of what it returns with `from_code` = `digest`. A refusal by the
-    /// check or by `create_family` leaves the code spent and nothing else written. `check` must be
-    /// quick and must not block: a backend may run it inside its write transaction.
+    /// A code exchange by the client whose credentials are `client`: the client is read and the
+    /// credentials checked first (if they are not its, [`CodeExchange::Unauthenticated`], and the code
+    /// is not touched); then [`Self::consume_code`], then, for the caller that consumed it, `check` on
+    /// the client and the code (the binding to the client and redirect URI, PKCE) and, if it accepts,
+    /// the [`TokenStore::create_family`] of the family it returns, with `from_code` = `digest`. A
+    /// refusal by the check or by `create_family` leaves the code spent and nothing else written.
+    /// Whatever else `check` makes (`T`, for example the new tokens' secrets) comes back with the
+    /// outcome. `check` must be quick and must not block: a backend may run it inside its write
+    /// transaction.
     ///
-    /// The default runs the two operations one after the other, which is what their own guarantees
-    /// make correct (a replay between them makes `create_family` fail), then reads the code's user.
-    /// A backend may run them as one transaction, saving a commit: the SQLite store does, and reads
-    /// the user in the same operation.
-    fn exchange_code<R, F>(
+    /// The default runs the operations one after the other, which is what their own guarantees make
+    /// correct (a replay between them makes `create_family` fail), then reads the code's user. A
+    /// backend may run them as one transaction, saving a commit: the SQLite store does, and reads the
+    /// client and the user in the same operation.
+    fn exchange_code<T, R, F>(
         &self,
         digest: Digest,
         now: UnixTime,
+        client: PresentedClient,
         check: F,
-    ) -> impl Future<Output = StoreResult<CodeExchange<R>>> + Send
+    ) -> impl Future<Output = StoreResult<CodeExchange<T, R>>> + Send
     where
-        Self: TokenStore + UserStore + Sync,
+        Self: ClientStore + TokenStore + UserStore + Sync,
+        T: Send + 'static,
         R: Send + 'static,
-        F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
+        F: FnOnce(&Client, &AuthorizationCode) -> Result<(NewFamily, T), R> + Send + 'static,
     {
         async move {
+            let Some(client) = self
+                .get_client(client.id())
+                .await?
+                .filter(|found| client.matches(found))
+            else {
+                return Ok(CodeExchange::Unauthenticated);
+            };
             let code = match self.consume_code(digest, now).await? {
                 ConsumeCode::Consumed(code) => code,
                 other => return Ok(CodeExchange::NotConsumed(other)),
             };
-            let new = match check(&code) {
-                Ok(new) => new,
+            let (new, checked) = match check(&client, &code) {
+                Ok(accepted) => accepted,
                 Err(refusal) => return Ok(CodeExchange::Refused(refusal)),
             };
             let created = self
@@ -278,7 +291,12 @@ pub trait CodeStore {
             Ok(match created {
                 Ok(()) => {
                     let user = self.get_user(code.user_id).await?;
-                    CodeExchange::Issued(code, user)
+                    CodeExchange::Issued {
+                        code,
+                        client,
+                        user,
+                        checked,
+                    }
                 }
                 Err(error) => CodeExchange::NotCreated(error),
             })

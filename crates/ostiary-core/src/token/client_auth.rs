@@ -53,8 +53,13 @@ pub(crate) fn client_auth_error(error: AuthenticateError) -> OAuthError {
             tracing::error!(error = %e, "store failure during client authentication");
             OAuthError::server_error()
         }
-        _ => invalid_client("client authentication failed"),
+        _ => client_auth_failed(),
     }
+}
+
+/// `invalid_client` for credentials that are not a client's.
+pub(crate) fn client_auth_failed() -> OAuthError {
+    invalid_client("client authentication failed")
 }
 
 /// The client credentials of a token, revocation or introspection request, checked as far as they can

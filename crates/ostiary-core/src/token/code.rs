@@ -1,69 +1,105 @@
 //! The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5–§4.6, OIDC Core §3.1.3).
 
+use std::sync::Arc;
+
 use ostiary_pkce::{CodeChallenge, CodeVerifier};
 use ostiary_store::{
-    AuthorizationCode, Client, ClientId, CodeExchange, ConsumeCode, NewFamily, SecretKind, Store,
-    StoreError, Subject, TokenFamily,
+    AuthorizationCode, Client, ClientId, CodeExchange, ConsumeCode, Digest, NewFamily,
+    PresentedClient, SecretKind, Store, StoreError, Subject, TokenFamily,
 };
 
+use super::client_auth::client_auth_failed;
 use super::issue::{Grant, Minted};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::params::Params;
 
-impl<S: Store> Provider<S> {
-    pub(super) async fn authorization_code_grant(
-        &self,
-        client: &Client,
-        params: &Params,
-    ) -> Result<String, OAuthError> {
+/// The parameters of an authorization code request (RFC 6749 §4.1.3), parsed without the store.
+pub(super) struct CodeRequest {
+    digest: Digest,
+    redirect_uri: String,
+    verifier: Option<String>,
+}
+
+impl CodeRequest {
+    pub(super) fn parse<S>(provider: &Provider<S>, params: &Params) -> Result<Self, OAuthError> {
         let Some(code) = params.get("code") else {
             return Err(OAuthError::invalid_request("code is required"));
         };
         let Some(redirect_uri) = params.get("redirect_uri") else {
             return Err(OAuthError::invalid_request("redirect_uri is required"));
         };
-        let invalid_code = || {
-            OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
-        };
-        let digest = self
+        let digest = provider
             .digest(SecretKind::AuthorizationCode, code)
             .ok_or_else(invalid_code)?;
+        Ok(Self {
+            digest,
+            redirect_uri: redirect_uri.to_owned(),
+            verifier: params.get("code_verifier").map(str::to_owned),
+        })
+    }
+}
+
+fn invalid_code() -> OAuthError {
+    OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
+}
+
+impl<S: Store> Provider<S> {
+    /// The grant for the client whose credentials are `credentials`: the exchange's store operation
+    /// authenticates them before it touches the code.
+    pub(super) async fn authorization_code_grant(
+        &self,
+        credentials: PresentedClient,
+        request: CodeRequest,
+    ) -> Result<String, OAuthError> {
+        let CodeRequest {
+            digest,
+            redirect_uri,
+            verifier,
+        } = request;
         let now = self.now();
         let store = &self.inner.store;
 
-        // The new tokens' secrets exist before the store call, which writes their digests; the
-        // secrets themselves never leave this function.
-        let minted = self.mint_tokens(client, true)?;
+        // The code's rules, run by the store on the authenticated client and the consumed code. It
+        // mints the new tokens (their kind is the client's): their digests are written, their
+        // secrets come back with the outcome and never leave this function.
         let check = {
-            let client_id = client.id;
-            let redirect_uri = redirect_uri.to_owned();
-            let verifier = params.get("code_verifier").map(str::to_owned);
+            let keyring = Arc::clone(&self.inner.digests);
             let lifetimes = self.inner.config.lifetimes;
-            let (access, refresh) = minted.digests();
-            move |record: &AuthorizationCode| {
-                check_binding(record, client_id, &redirect_uri)?;
+            move |client: &Client, record: &AuthorizationCode| {
+                check_binding(record, client.id, &redirect_uri)?;
                 check_pkce(record, verifier.as_deref())?;
-                let family = family_of(record, client_id, lifetimes.grant, now);
+                let family = family_of(record, client.id, lifetimes.grant, now);
+                let minted =
+                    Minted::mint(&keyring, client, true).ok_or_else(OAuthError::server_error)?;
+                let (access, refresh) = minted.digests();
                 let (access, refresh) =
                     Minted::records_for(access, refresh, &lifetimes, &family, &record.scope, now);
-                Ok(NewFamily {
+                let new = NewFamily {
                     family,
                     access: Some(access),
                     refresh,
-                })
+                };
+                Ok((new, minted))
             }
         };
         // Single use (RFC 6749 §4.1.2): exactly one request consumes the code, and a refused exchange
-        // (wrong client, redirect_uri or verifier) spends it too. A replay revokes what the first
-        // exchange issued (the store does so in the same atomic step). The family is created in the
-        // same store operation as the consume.
-        let (record, user) = match store
-            .exchange_code(digest, now, check)
+        // (wrong client, redirect_uri or verifier) spends it too; wrong credentials do not (the store
+        // authenticates them first). A replay revokes what the first exchange issued (the store does
+        // so in the same atomic step). The family is created in the same store operation as the
+        // consume.
+        let (record, client, user, minted) = match store
+            .exchange_code(digest, now, credentials, check)
             .await
             .map_err(server_error)?
         {
-            CodeExchange::Issued(record, user) => (record, user),
+            CodeExchange::Issued {
+                code,
+                client,
+                user,
+                checked,
+            } => (code, client, user, checked),
+            CodeExchange::Unauthenticated => return Err(client_auth_failed()),
             CodeExchange::Refused(error) => return Err(error),
             // The user signed out (or the session expired) between the code and its exchange.
             CodeExchange::NotCreated(StoreError::Conflict("session ended")) => {
@@ -102,7 +138,7 @@ impl<S: Store> Provider<S> {
         self.respond(
             &minted,
             &Grant {
-                client,
+                client: &client,
                 family: &family,
                 scope: &record.scope,
                 user: Some(&user),

@@ -139,16 +139,6 @@ pub(crate) fn access_kind(client: &Client) -> SecretKind {
 }
 
 impl<S> Provider<S> {
-    /// The secrets of a new access token (its `jti`, for a client with JWT access tokens) and, if
-    /// asked, of a refresh token.
-    pub(crate) fn mint_tokens(
-        &self,
-        client: &Client,
-        with_refresh: bool,
-    ) -> Result<Minted, OAuthError> {
-        Minted::mint(&self.inner.digests, client, with_refresh).ok_or_else(OAuthError::server_error)
-    }
-
     /// The token response (RFC 6749 §5.1, OIDC Core §3.1.3.3) for `minted`: signs the JWT access token
     /// (if the client has those) and the ID token (for a user and the `openid` scope).
     pub(crate) fn respond(&self, minted: &Minted, grant: &Grant<'_>) -> Result<String, OAuthError> {

@@ -14,7 +14,7 @@ use ostiary_store::{
     User,
 };
 
-use super::client_auth::{client_auth_error, request_credentials};
+use super::client_auth::client_auth_error;
 use super::code::server_error;
 use super::issue::{Grant, Minted, access_kind};
 use super::seal::{self, RetryState, Sealed};
@@ -56,33 +56,6 @@ impl RefreshRequest {
     }
 }
 
-/// Who makes a refresh request: what the check holds the token's client to.
-#[derive(Debug, Clone)]
-pub(super) enum Caller {
-    /// A client authenticated before the grant.
-    Authenticated(ClientId),
-    /// Credentials the store's refresh operation checks against the client it reads with the token:
-    /// a well-formed refresh request needs no read of its own for its client.
-    Presented(PresentedClient),
-}
-
-impl Caller {
-    fn matches(&self, client: &Client) -> bool {
-        match self {
-            Caller::Authenticated(id) => client.id == *id,
-            Caller::Presented(presented) => presented.matches(client),
-        }
-    }
-
-    fn refusal(&self) -> Refusal {
-        match self {
-            // RFC 6749 §6: the token was issued to another client.
-            Caller::Authenticated(_) => Refusal::Grant(invalid()),
-            Caller::Presented(_) => Refusal::Credentials,
-        }
-    }
-}
-
 /// Why the check inside the store refused a refresh.
 enum Refusal {
     /// The presented credentials are not those of the token's client: either they are wrong
@@ -94,26 +67,11 @@ enum Refusal {
 }
 
 impl<S: Store> Provider<S> {
-    /// A well-formed refresh request, for a grant whose client the store checks (see
-    /// [`Caller::Presented`]). `None` for anything else, which takes the usual way: authenticate, then
-    /// the grant, with the usual errors in the usual order.
-    pub(super) fn presented_refresh(
-        &self,
-        authorization: Option<&str>,
-        params: &Params,
-    ) -> Option<(PresentedClient, RefreshRequest)> {
-        if params.get("grant_type") != Some("refresh_token") || params.has_repeated() {
-            return None;
-        }
-        let (client_id, secret) = request_credentials(authorization, params).ok()?;
-        let presented = self.inner.registry.presented(&client_id, &secret).ok()?;
-        let request = RefreshRequest::parse(self, params).ok()?;
-        Some((presented, request))
-    }
-
+    /// The grant for the client whose credentials are `credentials`: the store's refresh operation
+    /// reads the token's client, and the check verifies them against it before anything else.
     pub(super) async fn refresh_token_grant(
         &self,
-        caller: Caller,
+        credentials: PresentedClient,
         request: RefreshRequest,
     ) -> Result<String, OAuthError> {
         let RefreshRequest {
@@ -129,12 +87,12 @@ impl<S: Store> Provider<S> {
             .digests
             .derive_sealing_key(&secret)
             .ok_or_else(OAuthError::server_error)?;
-        let credentials = caller.clone();
         // The grant's rules, and the rotation they allow: the store runs this on the token, its family,
         // its client and its user as it reads them (on SQLite inside its write operation), before a
         // retry or a replay is decided. It mints the new tokens (their kind is the client's) and seals
         // them for a retry; it must not block.
         let check = {
+            let credentials = credentials.clone();
             let keyring = Arc::clone(&self.inner.digests);
             let lifetimes = self.inner.config.lifetimes;
             let requested = requested.clone();
@@ -142,7 +100,7 @@ impl<S: Store> Provider<S> {
             let rng = self.inner.rng.clone();
             move |grant: &RefreshTokenGrant, client: Option<&Client>, user: Option<&User>| {
                 let Some(client) = client.filter(|client| credentials.matches(client)) else {
-                    return Err(credentials.refusal());
+                    return Err(Refusal::Credentials);
                 };
                 let family = &grant.family;
                 check_grant(grant, client.id, now).map_err(Refusal::Grant)?;
@@ -202,7 +160,7 @@ impl<S: Store> Provider<S> {
             RefreshGrantOutcome::Refused(Refusal::Grant(error)) => return Err(error),
             // Unknown token, or credentials that are not its client's: which error comes first
             // (RFC 6749 §5.2) depends on whether the credentials are valid on their own.
-            _ => return Err(self.refusal_for(caller).await),
+            _ => return Err(self.refusal_for(&credentials).await),
         };
         // What the check accepted: the same scope, and the user it let through.
         let family = &grant.family;
@@ -239,15 +197,15 @@ impl<S: Store> Provider<S> {
 
     /// The error for a refresh the store found no grant for: `invalid_client` if the caller's
     /// credentials do not authenticate on their own, else `invalid_grant`.
-    async fn refusal_for(&self, caller: Caller) -> OAuthError {
-        match caller {
-            Caller::Authenticated(_) => invalid(),
-            Caller::Presented(presented) => {
-                match self.inner.registry.authenticate_presented(&presented).await {
-                    Ok(_) => invalid(),
-                    Err(error) => client_auth_error(error),
-                }
-            }
+    async fn refusal_for(&self, credentials: &PresentedClient) -> OAuthError {
+        match self
+            .inner
+            .registry
+            .authenticate_presented(credentials)
+            .await
+        {
+            Ok(_) => invalid(),
+            Err(error) => client_auth_error(error),
         }
     }
 }

@@ -111,6 +111,7 @@ on_every_backend! {
     token::token_client_secret_post_is_refused,
     token::token_mixed_auth_methods_are_refused,
     token::token_invalid_client_is_401_with_www_authenticate_basic,
+    token::token_code_with_wrong_credentials_is_401_and_does_not_spend_the_code,
     token::token_repeated_parameter_is_invalid_request,
     token::token_unsupported_grant_type,
     token::token_responses_are_not_cacheable,

@@ -191,6 +191,30 @@ pub async fn token_invalid_client_is_401_with_www_authenticate_basic<S: Backend>
     );
 }
 
+/// The exchange authenticates the client before it touches the code: wrong credentials (a wrong
+/// secret, an unknown client, a well-formed request from someone who only has the code) are
+/// `invalid_client` and do not spend it.
+pub async fn token_code_with_wrong_credentials_is_401_and_does_not_spend_the_code<S: Backend>() {
+    let h = Harness::<S>::start().await;
+    let pkce = Pkce::new();
+    let (_, code) = h.sign_in(&pkce, &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    let mut wrong = h.client.clone();
+    wrong.secret = format!("ocs_t1_{}", "A".repeat(43));
+    let mut unknown = h.client.clone();
+    unknown.id = "7d0e6a43-5f8e-4a7b-b0a4-2f6cf0d0c4e1".to_owned();
+    for client in [&wrong, &unknown] {
+        assert_oauth_error(&h.token(client, &form).await, 401, "invalid_client");
+    }
+    let reply = h.exchange(&code, &pkce).await;
+    assert_eq!(reply.status, 200, "the code still works: {}", reply.body);
+}
+
 pub async fn token_repeated_parameter_is_invalid_request<S: Backend>() {
     let h = Harness::<S>::start().await;
     let pkce = Pkce::new();

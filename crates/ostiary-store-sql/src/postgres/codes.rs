@@ -2,7 +2,8 @@
 
 use ostiary_store::records::*;
 use ostiary_store::{
-    ClientId, CodeStore, Digest, FamilyId, StoreError, StoreResult, TokenStore, UserStore,
+    ClientId, ClientStore, CodeStore, Digest, FamilyId, PresentedClient, StoreError, StoreResult,
+    TokenStore, UserStore,
 };
 
 use super::PostgresStore;
@@ -94,22 +95,32 @@ impl CodeStore for PostgresStore {
         })
     }
 
-    /// One transaction, so one commit (one WAL flush) for the two writes of an exchange: the consume's
-    /// `UPDATE` (whose row lock `create_family`'s `FOR UPDATE` of the code then already holds), the
-    /// check, and the family's statement, which refuses without an error (see `CREATE_FAMILY`), so the
-    /// consume commits whatever it decides. A code this caller does not consume goes the way of
-    /// `consume_code` (replay, expired, unknown).
-    async fn exchange_code<R, F>(
+    /// The client first, with a read of its own (before the transaction, which it would otherwise
+    /// keep open one round trip longer). Then one transaction, so one commit (one WAL flush) for the
+    /// two writes of an exchange: the consume's `UPDATE` (whose row lock `create_family`'s `FOR
+    /// UPDATE` of the code then already holds), the check, and the family's statement, which refuses
+    /// without an error (see `CREATE_FAMILY`), so the consume commits whatever it decides. A code this
+    /// caller does not consume goes the way of `consume_code` (replay, expired, unknown).
+    async fn exchange_code<T, R, F>(
         &self,
         digest: Digest,
         now: UnixTime,
+        client: PresentedClient,
         check: F,
-    ) -> StoreResult<CodeExchange<R>>
+    ) -> StoreResult<CodeExchange<T, R>>
     where
-        Self: TokenStore + UserStore + Sync,
+        Self: ClientStore + TokenStore + UserStore + Sync,
+        T: Send + 'static,
         R: Send + 'static,
-        F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
+        F: FnOnce(&Client, &AuthorizationCode) -> Result<(NewFamily, T), R> + Send + 'static,
     {
+        let Some(client) = self
+            .get_client(client.id())
+            .await?
+            .filter(|found| client.matches(found))
+        else {
+            return Ok(CodeExchange::Unauthenticated);
+        };
         let mut tx = self.begin().await?;
         let won = sqlx::query(CONSUME)
             .bind(digest.as_bytes().as_slice())
@@ -125,9 +136,9 @@ impl CodeStore for PostgresStore {
             ));
         };
         let code = decode::code(&row)?;
-        let outcome = match check(&code) {
-            Err(refusal) => CodeExchange::Refused(refusal),
-            Ok(new) => {
+        let created = match check(&client, &code) {
+            Err(refusal) => Err(CodeExchange::Refused(refusal)),
+            Ok((new, checked)) => {
                 let created = create_family_in(
                     &mut tx,
                     &new.family,
@@ -137,8 +148,8 @@ impl CodeStore for PostgresStore {
                 )
                 .await;
                 match created {
-                    Ok(()) => CodeExchange::Issued(code, None),
-                    Err(error @ StoreError::Conflict(_)) => CodeExchange::NotCreated(error),
+                    Ok(()) => Ok(checked),
+                    Err(error @ StoreError::Conflict(_)) => Err(CodeExchange::NotCreated(error)),
                     // The transaction may be aborted: nothing of it, the consume included, stays.
                     Err(error) => return Err(error),
                 }
@@ -147,12 +158,17 @@ impl CodeStore for PostgresStore {
         tx.commit().await.map_err(store_error)?;
         // The user after the commit, as a read of its own: inside the transaction it would keep
         // the code's row locked one round trip longer.
-        Ok(match outcome {
-            CodeExchange::Issued(code, _) => {
+        Ok(match created {
+            Ok(checked) => {
                 let user = self.get_user(code.user_id).await?;
-                CodeExchange::Issued(code, user)
+                CodeExchange::Issued {
+                    code,
+                    client,
+                    user,
+                    checked,
+                }
             }
-            other => other,
+            Err(refused) => refused,
         })
     }
 }

@@ -1,10 +1,16 @@
 //! Authorization codes on SQLite.
 
 use ostiary_store::records::*;
-use ostiary_store::{ClientId, CodeStore, Digest, FamilyId, StoreResult, TokenStore, UserStore};
+use std::sync::Arc;
+
+use ostiary_store::{
+    ClientId, ClientStore, CodeStore, Digest, FamilyId, PresentedClient, StoreResult, TokenStore,
+    UserStore,
+};
 use rusqlite::Connection;
 
 use super::SqliteStore;
+use super::clients::get_client;
 use super::conn::transaction;
 use super::sql::{execute, id, query_opt};
 use super::tokens::{self, FamilyWrite, revoke_family_in};
@@ -61,28 +67,37 @@ impl CodeStore for SqliteStore {
     }
 
     /// One operation of the writer, so one commit (and one trip to the writer thread) for the two
-    /// writes of an exchange and the read of the code's user. It runs unguarded: what refuses after the consume (the check, the
-    /// grant checks of `create_family`, a taken token digest or family id) refuses before writing
-    /// anything more, and the consume stays; a failure after a change (an I/O error) rolls back the
-    /// whole transaction, the consume with it (see `sqlite/writer.rs`).
-    async fn exchange_code<R, F>(
+    /// writes of an exchange, and the reads of the client before them and of the code's user after
+    /// them on the writer's warm page cache. It runs unguarded: what refuses after the consume (the
+    /// check, the grant checks of `create_family`, a taken token digest or family id) refuses before
+    /// writing anything more, and the consume stays; a failure after a change (an I/O error) rolls
+    /// back the whole transaction, the consume with it (see `sqlite/writer.rs`).
+    async fn exchange_code<T, R, F>(
         &self,
         digest: Digest,
         now: UnixTime,
+        client: PresentedClient,
         check: F,
-    ) -> StoreResult<CodeExchange<R>>
+    ) -> StoreResult<CodeExchange<T, R>>
     where
-        Self: TokenStore + UserStore + Sync,
+        Self: ClientStore + TokenStore + UserStore + Sync,
+        T: Send + 'static,
         R: Send + 'static,
-        F: FnOnce(&AuthorizationCode) -> Result<NewFamily, R> + Send + 'static,
+        F: FnOnce(&Client, &AuthorizationCode) -> Result<(NewFamily, T), R> + Send + 'static,
     {
+        let inner = Arc::clone(&self.inner);
         self.write_unguarded(move |conn| {
+            let Some(client) = get_client(conn, &inner.client_metadata, client.id())?
+                .filter(|found| client.matches(found))
+            else {
+                return Ok(CodeExchange::Unauthenticated);
+            };
             let code = match consume(conn, &digest, now)? {
                 ConsumeCode::Consumed(code) => code,
                 other => return Ok(CodeExchange::NotConsumed(other)),
             };
-            let new = match check(&code) {
-                Ok(new) => new,
+            let (new, checked) = match check(&client, &code) {
+                Ok(accepted) => accepted,
                 Err(refusal) => return Ok(CodeExchange::Refused(refusal)),
             };
             let write = FamilyWrite {
@@ -97,7 +112,12 @@ impl CodeStore for SqliteStore {
                     // The writer's page cache is warm: cheaper here than a read of its own after
                     // the commit, which a reader connection would start with an emptied cache.
                     let user = users::get(conn, code.user_id)?;
-                    Ok(CodeExchange::Issued(code, user))
+                    Ok(CodeExchange::Issued {
+                        code,
+                        client,
+                        user,
+                        checked,
+                    })
                 }
                 Err(error) if conn.total_changes() == before => Ok(CodeExchange::NotCreated(error)),
                 Err(error) => Err(error),

@@ -67,16 +67,29 @@ pub struct NewFamily {
     pub refresh: Option<super::RefreshTokenRecord>,
 }
 
-/// The result of [`crate::CodeStore::exchange_code`]. In every case but [`Self::NotConsumed`] the code
-/// is spent for good.
+/// The result of [`crate::CodeStore::exchange_code`]. In every case but [`Self::Unauthenticated`] and
+/// [`Self::NotConsumed`] the code is spent for good.
 #[derive(Debug)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)] // returned once per exchange and consumed at once
-pub enum CodeExchange<R> {
+pub enum CodeExchange<T, R> {
+    /// The presented credentials are not a client's (unknown client, wrong secret): nothing was
+    /// read of the code and nothing was written.
+    Unauthenticated,
     /// This caller consumed the code, its check accepted it, and the family was created. With the
-    /// code comes its user as the exchange found it (`None` if no such user exists): what the token
-    /// response needs (the user's state and claims), without a read of its own.
-    Issued(AuthorizationCode, Option<super::User>),
+    /// code come the authenticated client and the code's user as the exchange found them (`None` if
+    /// no such user exists), what the token response needs without a read of its own, and what else
+    /// the check made.
+    Issued {
+        /// The consumed code.
+        code: AuthorizationCode,
+        /// The client the credentials authenticated.
+        client: super::Client,
+        /// The code's user.
+        user: Option<super::User>,
+        /// What the check returned beside the family.
+        checked: T,
+    },
     /// This caller consumed the code and its check refused it (`R`, the check's reason); nothing else
     /// was written.
     Refused(R),

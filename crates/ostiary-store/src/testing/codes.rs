@@ -204,37 +204,77 @@ fn exchanged(c: &AuthorizationCode) -> NewFamily {
     }
 }
 
-/// `exchange_code`: the consumer's check decides; accepted, the family and its tokens exist and the
-/// session has the client; refused by the check or by `create_family` (an ended session, a taken token
+/// `exchange_code`: credentials that are not a client's are refused before the code is touched; then
+/// the consumer's check decides, seeing the client; accepted, the family and its tokens exist, the
+/// client and the user come back, and the session has the client; refused by the check or by `create_family` (an ended session, a taken token
 /// digest), the code is spent and nothing else is written; a code not consumed (replayed, expired,
 /// unknown) never reaches the check, and a replay revokes the family.
 pub async fn codes_exchange<S: Store>(store: S) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let (client, user, _) = ids();
+    let (_, user, _) = ids();
+    let owner = super::fixtures::client();
+    let client = owner.id;
+    ok(store.insert_client(&owner).await, "insert_client");
+    let creds = credentials(&owner);
     let sess = live_session(&store, user, T0 + DAY).await.id;
     let mut account = super::fixtures::user("code-exchanger", Some("exchanger@example.com"));
     account.id = user;
     ok(store.insert_user(&account).await, "insert_user");
 
-    // Accepted: the code comes back with its user, read by the exchange.
+    let called = Arc::new(AtomicBool::new(false));
+    let never = |called: &Arc<AtomicBool>| {
+        let called = called.clone();
+        move |_: &Client, _: &AuthorizationCode| {
+            called.store(true, Ordering::SeqCst);
+            Err::<(NewFamily, ()), &str>("must not be called")
+        }
+    };
     let c = code(client, user, sess, T0 + 60);
     ok(store.insert_code(&c).await, "insert_code");
+
+    // Wrong credentials, or an unknown client: the code is not touched.
+    let stranger = credentials(&super::fixtures::client());
+    for (creds, what) in [
+        (wrong_credentials(&owner), "wrong secret"),
+        (stranger, "unknown client"),
+    ] {
+        let outcome = ok(
+            store
+                .exchange_code(c.digest, T0 + 1, creds, never(&called))
+                .await,
+            what,
+        );
+        assert!(
+            matches!(outcome, CodeExchange::Unauthenticated),
+            "{what}: {outcome:?}"
+        );
+    }
+
+    // Accepted: the check sees the client and the code; the code comes back with the client and
+    // its user, read by the exchange, and what the check made.
     let new = exchanged(&c);
     let expected = c.clone();
+    let expected_client = owner.clone();
     let planned = new.clone();
     let outcome = ok(
         store
-            .exchange_code(c.digest, T0 + 1, move |record| {
+            .exchange_code(c.digest, T0 + 1, creds.clone(), move |client, record| {
+                assert_eq!(*client, expected_client, "the check sees the client");
                 assert_eq!(*record, expected, "the check sees the code as inserted");
-                Ok::<_, &str>(planned)
+                Ok::<_, &str>((planned, "made by the check"))
             })
             .await,
         "exchange_code",
     );
     assert!(
-        matches!(&outcome, CodeExchange::Issued(record, Some(found)) if *record == c && *found == account),
+        matches!(
+            &outcome,
+            CodeExchange::Issued { code: record, client: found_client, user: Some(found), checked }
+                if *record == c && *found == account && *found_client == owner
+                    && *checked == "made by the check"
+        ),
         "{outcome:?}"
     );
     assert_eq!(
@@ -257,16 +297,10 @@ pub async fn codes_exchange<S: Store>(store: S) {
     assert_eq!(session.clients, vec![client]);
 
     // A replay never reaches the check, and revokes the family.
-    let called = Arc::new(AtomicBool::new(false));
-    let never = |called: &Arc<AtomicBool>| {
-        let called = called.clone();
-        move |_: &AuthorizationCode| {
-            called.store(true, Ordering::SeqCst);
-            Err::<NewFamily, &str>("must not be called")
-        }
-    };
     let outcome = ok(
-        store.exchange_code(c.digest, T0 + 2, never(&called)).await,
+        store
+            .exchange_code(c.digest, T0 + 2, creds.clone(), never(&called))
+            .await,
         "exchange_code (replay)",
     );
     assert!(
@@ -289,8 +323,8 @@ pub async fn codes_exchange<S: Store>(store: S) {
     ok(store.insert_code(&refused).await, "insert_code");
     let outcome = ok(
         store
-            .exchange_code(refused.digest, T0 + 1, |_| {
-                Err::<NewFamily, _>("wrong verifier")
+            .exchange_code(refused.digest, T0 + 1, creds.clone(), |_, _| {
+                Err::<(NewFamily, ()), _>("wrong verifier")
             })
             .await,
         "exchange_code (refused)",
@@ -310,7 +344,9 @@ pub async fn codes_exchange<S: Store>(store: S) {
     }
     let outcome = ok(
         store
-            .exchange_code(taken.digest, T0 + 1, move |_| Ok::<_, &str>(reused))
+            .exchange_code(taken.digest, T0 + 1, creds.clone(), move |_, _| {
+                Ok::<_, &str>((reused, ()))
+            })
             .await,
         "exchange_code (taken digest)",
     );
@@ -330,7 +366,9 @@ pub async fn codes_exchange<S: Store>(store: S) {
     let plan = exchanged(&late);
     let outcome = ok(
         store
-            .exchange_code(late.digest, T0 + 2, move |_| Ok::<_, &str>(plan))
+            .exchange_code(late.digest, T0 + 2, creds.clone(), move |_, _| {
+                Ok::<_, &str>((plan, ()))
+            })
             .await,
         "exchange_code (session ended)",
     );
@@ -348,7 +386,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
     ok(store.insert_code(&expired).await, "insert_code");
     let outcome = ok(
         store
-            .exchange_code(expired.digest, T0 + 60, never(&called))
+            .exchange_code(expired.digest, T0 + 60, creds.clone(), never(&called))
             .await,
         "exchange_code (expired)",
     );
@@ -357,7 +395,9 @@ pub async fn codes_exchange<S: Store>(store: S) {
         "{outcome:?}"
     );
     let outcome = ok(
-        store.exchange_code(digest(), T0, never(&called)).await,
+        store
+            .exchange_code(digest(), T0, creds.clone(), never(&called))
+            .await,
         "exchange_code (unknown)",
     );
     assert!(
@@ -366,7 +406,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
     );
     assert!(
         !called.load(Ordering::SeqCst),
-        "the check ran for a code not consumed"
+        "the check ran for a code not consumed, or for credentials not a client's"
     );
 }
 

@@ -103,6 +103,22 @@ pub(super) fn client_with(metadata: ClientMetadata) -> Client {
     }
 }
 
+/// `client`'s own credentials, as [`crate::ClientRegistry::presented`] makes them from its secret.
+pub(super) fn credentials(client: &Client) -> crate::PresentedClient {
+    crate::PresentedClient {
+        id: client.id,
+        digest: Some(client.secret_digest),
+    }
+}
+
+/// Credentials naming `client` with another secret.
+pub(super) fn wrong_credentials(client: &Client) -> crate::PresentedClient {
+    crate::PresentedClient {
+        id: client.id,
+        digest: Some(digest()),
+    }
+}
+
 /// A plain client: no back-channel logout, not in the catalogue.
 pub(super) fn client() -> Client {
     client_with(metadata("Plain Partner", None, None))

@@ -95,7 +95,10 @@ pub async fn race_consume_code<S: Store>(store: S) {
 /// replays; the winner's tokens exist and its family was revoked by the replays (RFC 6749 §4.1.2); no
 /// loser's tokens were written.
 pub async fn race_exchange_code<S: Store>(store: S) {
-    let (client, user) = (ClientId::new_random(), UserId::new_random());
+    let owner = super::fixtures::client();
+    ok(store.insert_client(&owner).await, "insert_client");
+    let creds = credentials(&owner);
+    let (client, user) = (owner.id, UserId::new_random());
     let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
     ok(store.insert_code(&c).await, "insert_code");
@@ -116,21 +119,23 @@ pub async fn race_exchange_code<S: Store>(store: S) {
         move |store, i| {
             let plans = Arc::clone(&plans);
             let template = template.clone();
+            let creds = creds.clone();
             async move {
-                let check = move |_: &AuthorizationCode| {
+                let check = move |_: &Client, _: &AuthorizationCode| {
                     let mut family = user_family(template.client_id, template.user_id, None);
                     family.id = template.family_id;
                     family.session_id = Some(template.session_id);
                     family.created_at = T0 + 1;
                     let (at, rt) = plans[i].clone();
-                    Ok::<_, ()>(NewFamily {
+                    let new = NewFamily {
                         family,
                         access: Some(at),
                         refresh: Some(rt),
-                    })
+                    };
+                    Ok::<_, ()>((new, ()))
                 };
                 let outcome = ok(
-                    store.exchange_code(digest, T0 + 1, check).await,
+                    store.exchange_code(digest, T0 + 1, creds, check).await,
                     "exchange_code",
                 );
                 (i, outcome)
@@ -143,7 +148,7 @@ pub async fn race_exchange_code<S: Store>(store: S) {
     let consumers: Vec<(usize, bool)> = outcomes
         .iter()
         .filter_map(|(i, o)| match o {
-            CodeExchange::Issued(..) => Some((*i, true)),
+            CodeExchange::Issued { .. } => Some((*i, true)),
             CodeExchange::NotCreated(crate::StoreError::Conflict("code replayed")) => {
                 Some((*i, false))
             }
