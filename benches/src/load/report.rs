@@ -43,56 +43,86 @@ pub struct Row {
     pub store: String,
     /// The measurement.
     pub run: RunSummary,
-    /// The baseline's rate at the same concurrency in the same run.
+    /// The baseline's rate at the same concurrency in the same run: the mean of the hello-world
+    /// runs that framed this cell when the suite pairs them, else of the whole-run baselines.
     pub baseline_per_s: Option<f64>,
     /// `ops_per_s / baseline_per_s`.
     pub ratio: Option<f64>,
+    /// With paired baselines, the mean of the whole-run baselines at the same concurrency.
+    pub run_baseline_per_s: Option<f64>,
+    /// `ops_per_s / run_baseline_per_s`: the same cell against the slower-moving reference.
+    pub run_ratio: Option<f64>,
     /// The server's memory after this workload.
     pub server_memory: Option<Memory>,
-    /// `ok`, `BELOW <target>`, `P99 > 10ms`, or `-` where no target applies.
+    /// `ok`, `BELOW <target>`, `SPLIT <target>` (the two ratios fall on both sides of the target:
+    /// not met, the machine drifted), `P99>10ms`, `ERRORS`, or `-` where no target applies.
     pub verdict: String,
 }
 
 impl Row {
-    /// A row, with its ratio and verdict computed.
+    /// A row against one baseline rate, with its ratio and verdict computed.
     pub fn new(
         store: &str,
         run: RunSummary,
         baseline_per_s: Option<f64>,
         memory: Option<Memory>,
     ) -> Self {
-        let ratio = baseline_per_s
-            .filter(|b| *b > 0.0)
-            .map(|b| run.ops_per_s / b);
-        let mut verdict = Vec::new();
-        if let (Some(target), Some(ratio)) = (target_ratio(&run.workload), ratio)
-            && ratio < target
-        {
-            verdict.push(format!("BELOW {target:.2}"));
-        }
-        if p99_bound_applies(&run.workload, run.concurrency)
-            && run.p99_ms.is_none_or(|p| p > P99_BOUND_MS)
-        {
-            verdict.push("P99>10ms".to_owned());
-        }
-        if run.errors > 0 {
-            verdict.push("ERRORS".to_owned());
-        }
-        let verdict = if !verdict.is_empty() {
-            verdict.join(" ")
-        } else if target_ratio(&run.workload).is_some() {
-            "ok".to_owned()
-        } else {
-            "-".to_owned()
-        };
+        Self::paired(store, run, baseline_per_s, None, memory)
+    }
+
+    /// A row against the rate of the hello-world runs that framed it and, beside it, the whole-run
+    /// baselines' mean (`run_baseline_per_s`): a target counts as met only if both ratios meet it.
+    pub fn paired(
+        store: &str,
+        run: RunSummary,
+        baseline_per_s: Option<f64>,
+        run_baseline_per_s: Option<f64>,
+        memory: Option<Memory>,
+    ) -> Self {
+        let ratio_to = |rate: Option<f64>| rate.filter(|b| *b > 0.0).map(|b| run.ops_per_s / b);
+        let ratio = ratio_to(baseline_per_s);
+        let run_ratio = ratio_to(run_baseline_per_s);
+        let verdict = verdict(&run, [ratio, run_ratio]);
         Self {
             store: store.to_owned(),
             run,
             baseline_per_s,
             ratio,
+            run_baseline_per_s,
+            run_ratio,
             server_memory: memory,
             verdict,
         }
+    }
+}
+
+/// The verdict of a cell whose ratios (those known) are `ratios`.
+fn verdict(run: &RunSummary, ratios: [Option<f64>; 2]) -> String {
+    let target = target_ratio(&run.workload);
+    let mut verdict = Vec::new();
+    if let Some(target) = target {
+        let known = ratios.iter().flatten();
+        let below = known.clone().filter(|r| **r < target).count();
+        match (below, known.count()) {
+            (0, _) => {}
+            (b, n) if b == n => verdict.push(format!("BELOW {target:.2}")),
+            _ => verdict.push(format!("SPLIT {target:.2}")),
+        }
+    }
+    if p99_bound_applies(&run.workload, run.concurrency)
+        && run.p99_ms.is_none_or(|p| p > P99_BOUND_MS)
+    {
+        verdict.push("P99>10ms".to_owned());
+    }
+    if run.errors > 0 {
+        verdict.push("ERRORS".to_owned());
+    }
+    if !verdict.is_empty() {
+        verdict.join(" ")
+    } else if target.is_some() && ratios.iter().any(Option::is_some) {
+        "ok".to_owned()
+    } else {
+        "-".to_owned()
     }
 }
 
@@ -176,8 +206,9 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "ratio = ops/s ÷ mean of the hello-world rates measured right before and right after \
-                 that cell at the same concurrency ({:.1} s each, column base/s; errors {}); the \
-                 baselines above frame the whole run",
+                 that cell at the same concurrency ({:.1} s each, column base/s; errors {}); run = \
+                 ops/s ÷ mean of the whole-run baselines above; a target is met (ok) only if both \
+                 ratios meet it, SPLIT if only one does",
                 paired.window_s, paired.errors
             );
         }
@@ -234,7 +265,7 @@ pub fn render_rows(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>7}  verdict",
+        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>6} {:>7}  verdict",
         "store",
         "workload",
         "conc",
@@ -246,13 +277,14 @@ pub fn render_rows(rows: &[Row]) -> String {
         "errors",
         "base/s",
         "ratio",
+        "run",
         "RSS MB"
     );
     for row in rows {
         let r = &row.run;
         let _ = writeln!(
             out,
-            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>7}  {}",
+            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>6} {:>7}  {}",
             row.store,
             r.workload,
             r.concurrency,
@@ -264,6 +296,7 @@ pub fn render_rows(rows: &[Row]) -> String {
             r.errors,
             opt(row.baseline_per_s, 0),
             opt(row.ratio, 3),
+            opt(row.run_ratio, 3),
             opt(row.server_memory.map(|m| kib_to_mb(m.rss_kib)), 1),
             row.verdict
         );
@@ -369,6 +402,23 @@ mod tests {
         let row = Row::new("sqlite", summary("password", 8, 10.0, 500.0, 0), None, None);
         assert_eq!(row.verdict, "-");
         assert_eq!(row.ratio, None);
+    }
+
+    #[test]
+    fn a_target_is_met_only_if_both_ratios_meet_it() {
+        let cell = || summary("refresh", 32, 250.0, 4.0, 0);
+        let both = Row::paired("sqlite", cell(), Some(900.0), Some(1000.0), None);
+        assert_eq!(both.verdict, "ok");
+        assert!((both.run_ratio.unwrap() - 0.25).abs() < 1e-9);
+        // Slow framing runs flatter the cell; the whole-run baselines do not.
+        let split = Row::paired("sqlite", cell(), Some(800.0), Some(1200.0), None);
+        assert_eq!(split.verdict, "SPLIT 0.25");
+        let neither = Row::paired("sqlite", cell(), Some(1100.0), Some(1200.0), None);
+        assert_eq!(neither.verdict, "BELOW 0.25");
+        // Without a second baseline the one ratio decides, as before.
+        let single = Row::paired("sqlite", cell(), Some(1100.0), None, None);
+        assert_eq!(single.verdict, "BELOW 0.25");
+        assert_eq!(single.run_ratio, None);
     }
 
     #[test]
