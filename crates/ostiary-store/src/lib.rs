@@ -15,7 +15,10 @@
 //!   every backend.
 //! - [`ClientRegistry`]: registration validated with `ostiary-redirect`, a UUID `client_id` and a 256-bit
 //!   `client_secret` returned exactly once, constant-time authentication, secret rotation, deletion that
-//!   revokes everything the client holds.
+//!   revokes everything the client holds. [`PresentedClient`] is a request's credentials digested
+//!   without the store, for the grants whose store operation reads the client itself
+//!   ([`CodeStore::exchange_code`] authenticates before it touches the code,
+//!   [`TokenStore::refresh_grant`] hands the token's client to the caller's check).
 //! - [`secret`]: bearer secrets (codes, tokens, client secrets, session cookies) minted from the OS CSPRNG
 //!   and stored only as HMAC-SHA-256 digests under a rotatable digest key.
 //! - [`memory::MemoryStore`]: the in-memory backend, for tests, embedding and benchmarks.
