@@ -15,7 +15,9 @@
 //!   `prompt` (`none`, `login`, `consent`), `max_age`, `login_hint`, and the `iss` response parameter
 //!   (RFC 9207). Repeated parameters are refused (RFC 6749 §3.1).
 //! - Sign-in with Argon2id passwords and remembered, scope-aware consent.
-//! - The token endpoint with `client_secret_basic` only (RFC 6749 §2.3.1): single-use codes bound to the
+//! - The token endpoint with `client_secret_basic` only (RFC 6749 §2.3.1), the client authenticated by
+//!   the grant's own store operation (wrong credentials spend, rotate or revoke nothing, and
+//!   `invalid_client` comes before every other error): single-use codes bound to the
 //!   client, redirect URI and PKCE challenge, whose replay revokes what they issued (RFC 6749 §4.1.2);
 //!   refresh tokens rotated on every use with a retry window and family revocation on replay
 //!   (RFC 9700 §4.14.2); ID tokens with `at_hash`, `nonce`, `auth_time`, `sid`, `amr` (OIDC Core §2).
