@@ -1,4 +1,4 @@
-//! Facts printed beside every report: the machine, the commit, and a process's memory.
+//! Facts printed beside every report: the machine, the commit, and a process's memory and CPU time.
 
 use std::path::Path;
 use std::process::Command;
@@ -96,9 +96,37 @@ pub fn memory(pid: u32) -> Option<Memory> {
     })
 }
 
+/// The CPU time a process has used so far (user + system, every thread), in clock ticks
+/// (`/proc/<pid>/stat` fields 14 and 15); `None` if it is gone or not on Linux.
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    parse_cpu_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// `utime + stime` of a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and may
+/// itself contain spaces and parentheses, so fields are counted from the last `)`.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    // After the name: state (3), ppid (4), … utime (14), stime (15).
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_ticks_are_counted_after_the_command_name() {
+        let stat =
+            "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 9 0 1 2 3";
+        assert_eq!(parse_cpu_ticks(stat), Some(1234 + 567));
+        assert_eq!(parse_cpu_ticks("4242 (x) S 1"), None);
+        assert_eq!(parse_cpu_ticks("no name here"), None);
+        assert!(cpu_ticks(std::process::id()).is_some());
+        assert!(cpu_ticks(u32::MAX).is_none());
+    }
 
     #[test]
     fn own_memory_is_readable_and_peak_is_at_least_current() {

@@ -54,6 +54,10 @@ pub struct Row {
     pub run_ratio: Option<f64>,
     /// The server's memory after this workload.
     pub server_memory: Option<Memory>,
+    /// The Ostiary process's CPU time over the cell (warm-up included) divided by the generator's
+    /// over the same time: server CPU per operation ÷ generator CPU per request, which stays put
+    /// when the machine's speed drifts. Not PostgreSQL's backends, which are other processes.
+    pub cpu_ratio: Option<f64>,
     /// `ok`, `BELOW <target>`, `SPLIT <target>` (the two ratios fall on both sides of the target:
     /// not met, the machine drifted), `P99>10ms`, `ERRORS`, or `-` where no target applies.
     pub verdict: String,
@@ -91,8 +95,15 @@ impl Row {
             run_baseline_per_s,
             run_ratio,
             server_memory: memory,
+            cpu_ratio: None,
             verdict,
         }
+    }
+
+    /// The row with the server's CPU time over the cell ÷ the generator's (see [`Self::cpu_ratio`]).
+    #[must_use]
+    pub fn with_cpu_ratio(self, cpu_ratio: Option<f64>) -> Self {
+        Self { cpu_ratio, ..self }
     }
 }
 
@@ -265,7 +276,7 @@ pub fn render_rows(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>6} {:>7}  verdict",
+        "{:<8} {:<13} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>6} {:>7} {:>5}  verdict",
         "store",
         "workload",
         "conc",
@@ -278,13 +289,14 @@ pub fn render_rows(rows: &[Row]) -> String {
         "base/s",
         "ratio",
         "run",
-        "RSS MB"
+        "RSS MB",
+        "cpu"
     );
     for row in rows {
         let r = &row.run;
         let _ = writeln!(
             out,
-            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>6} {:>7}  {}",
+            "{:<8} {:<13} {:>4} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6} {:>6} {:>7} {:>5}  {}",
             row.store,
             r.workload,
             r.concurrency,
@@ -298,6 +310,7 @@ pub fn render_rows(rows: &[Row]) -> String {
             opt(row.ratio, 3),
             opt(row.run_ratio, 3),
             opt(row.server_memory.map(|m| kib_to_mb(m.rss_kib)), 1),
+            opt(row.cpu_ratio, 2),
             row.verdict
         );
     }

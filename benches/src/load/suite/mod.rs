@@ -116,6 +116,13 @@ struct Cell {
     memory: Option<machine::Memory>,
     /// The mean rate of the hello-world runs right before and after it, if paired.
     paired: Option<f64>,
+    /// The server's CPU time over the cell ÷ the generator's.
+    cpu_ratio: Option<f64>,
+}
+
+/// The CPU time (clock ticks) of the server process and of this one, the generator, now.
+fn cpu_now(server: u32) -> Option<(u64, u64)> {
+    machine::cpu_ticks(server).zip(machine::cpu_ticks(std::process::id()))
 }
 
 /// The hello-world server kept running through the suite for paired baselines.
@@ -195,9 +202,18 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
                         None => None,
                     };
                     let job = Job::Provider(workload, Arc::clone(&target));
+                    let cpu_before = cpu_now(server.pid());
                     let summary = runner::run(&job, &spec(config, concurrency))
                         .await
                         .summary();
+                    let cpu_ratio = cpu_before.zip(cpu_now(server.pid())).and_then(
+                        |((server0, generator0), (server1, generator1))| {
+                            let generator = generator1.saturating_sub(generator0);
+                            #[allow(clippy::cast_precision_loss)]
+                            let ratio = server1.saturating_sub(server0) as f64 / generator as f64;
+                            (generator > 0).then_some(ratio)
+                        },
+                    );
                     let memory = machine::memory(server.pid());
                     let post = match paired.as_mut() {
                         Some(p) => p.measure(config, concurrency).await,
@@ -210,7 +226,8 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
                             .find(|b| b.concurrency == concurrency)
                             .map(|b| b.ops_per_s)
                     });
-                    let row = Row::new(&label, summary.clone(), rate, memory);
+                    let row =
+                        Row::new(&label, summary.clone(), rate, memory).with_cpu_ratio(cpu_ratio);
                     let table = super::report::render_rows(std::slice::from_ref(&row));
                     if let Some(line) = table.lines().nth(1) {
                         let _ = writeln!(progress, "{line}");
@@ -220,6 +237,7 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
                         summary,
                         memory,
                         paired: cell_paired,
+                        cpu_ratio,
                     });
                     if !server.is_running() {
                         return Err(SuiteError::ServerExited(
@@ -253,10 +271,11 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
         .into_iter()
         .map(|c| {
             let whole_run = mean_rate(c.summary.concurrency);
-            match c.paired {
+            let row = match c.paired {
                 Some(rate) => Row::paired(&c.label, c.summary, Some(rate), whole_run, c.memory),
                 None => Row::new(&c.label, c.summary, whole_run, c.memory),
-            }
+            };
+            row.with_cpu_ratio(c.cpu_ratio)
         })
         .collect();
     let paired_baseline = paired.map(|p| PairedBaseline {
