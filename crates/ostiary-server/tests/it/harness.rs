@@ -129,6 +129,20 @@ impl<S: Backend> Harness<S> {
     }
 
     /// The absolute URL of `path` on the running server.
+    /// Credentials that are not a client's: the default client with a well-formed wrong secret, and
+    /// its secret under a client id nobody registered.
+    pub fn wrong_credentials(&self) -> [TestClient; 2] {
+        let wrong_secret = TestClient {
+            secret: format!("ocs_t1_{}", "A".repeat(43)),
+            ..self.client.clone()
+        };
+        let unknown_client = TestClient {
+            id: "7d0e6a43-5f8e-4a7b-b0a4-2f6cf0d0c4e1".to_owned(),
+            ..self.client.clone()
+        };
+        [wrong_secret, unknown_client]
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -123,7 +123,7 @@ on_every_backend! {
     refresh::concurrent_refreshes_inside_window_all_succeed_with_one_result,
     refresh::refresh_scope_may_only_narrow,
     refresh::refresh_token_of_other_client_is_invalid_grant,
-    refresh::refresh_with_wrong_secret_is_invalid_client_and_writes_nothing,
+    refresh::refresh_with_wrong_credentials_is_invalid_client_and_writes_nothing,
     resource::userinfo_without_token_is_401_with_bearer_challenge,
     resource::userinfo_with_revoked_token_is_invalid_token,
     resource::userinfo_with_unknown_token_is_invalid_token,

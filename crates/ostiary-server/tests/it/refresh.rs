@@ -1,6 +1,6 @@
 //! The refresh-token grant: rotation, the retry window, replay detection, races, scope narrowing.
 
-use crate::harness::{Backend, Harness, Reply, TestClient};
+use crate::harness::{Backend, Harness, Reply};
 use crate::token::assert_oauth_error;
 
 const SCOPE: &str = "openid email offline_access";
@@ -169,23 +169,24 @@ pub async fn refresh_token_of_other_client_is_invalid_grant<S: Backend>() {
     assert_eq!(h.refresh(original).await.status, 200, "the owner still can");
 }
 
-/// The refresh operation authenticates the client with the token it reads: wrong credentials are
-/// `invalid_client` (401) and write nothing, neither within the retry window (no retry response) nor
+/// The refresh operation authenticates the client with the token it reads: wrong credentials (a
+/// wrong secret, an unknown client) are `invalid_client` (401) and write nothing, neither within the retry window (no retry response) nor
 /// after it (no replay revocation).
-pub async fn refresh_with_wrong_secret_is_invalid_client_and_writes_nothing<S: Backend>() {
+pub async fn refresh_with_wrong_credentials_is_invalid_client_and_writes_nothing<S: Backend>() {
     let h = Harness::<S>::start().await;
-    let wrong = TestClient {
-        secret: format!("ocs_t1_{}", "A".repeat(43)),
-        ..h.client.clone()
-    };
     let tokens = h.tokens(&[("scope", SCOPE)]).await;
     let original = tokens["refresh_token"].as_str().unwrap();
     let form = [("grant_type", "refresh_token"), ("refresh_token", original)];
-    assert_oauth_error(&h.token(&wrong, &form).await, 401, "invalid_client");
+    let refused = || async {
+        for client in &h.wrong_credentials() {
+            assert_oauth_error(&h.token(client, &form).await, 401, "invalid_client");
+        }
+    };
+    refused().await;
     let rotated = refresh_token_of(&h.refresh(original).await);
-    assert_oauth_error(&h.token(&wrong, &form).await, 401, "invalid_client");
+    refused().await;
     h.clock
         .advance(ostiary_core::Lifetimes::default().refresh_retry_window + 1);
-    assert_oauth_error(&h.token(&wrong, &form).await, 401, "invalid_client");
+    refused().await;
     assert_eq!(h.refresh(&rotated).await.status, 200, "the family is live");
 }

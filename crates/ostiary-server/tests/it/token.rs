@@ -204,11 +204,7 @@ pub async fn token_code_with_wrong_credentials_is_401_and_does_not_spend_the_cod
         ("redirect_uri", REDIRECT_URI),
         ("code_verifier", pkce.verifier.as_str()),
     ];
-    let mut wrong = h.client.clone();
-    wrong.secret = format!("ocs_t1_{}", "A".repeat(43));
-    let mut unknown = h.client.clone();
-    unknown.id = "7d0e6a43-5f8e-4a7b-b0a4-2f6cf0d0c4e1".to_owned();
-    for client in [&wrong, &unknown] {
+    for client in &h.wrong_credentials() {
         assert_oauth_error(&h.token(client, &form).await, 401, "invalid_client");
     }
     let reply = h.exchange(&code, &pkce).await;
