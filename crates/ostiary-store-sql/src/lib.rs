@@ -23,13 +23,14 @@
 //!
 //! The database is one file in WAL mode with foreign keys on, driven in-process through `rusqlite`
 //! (SQLite bundled). A **read** runs on the thread of the task that called the store: an indexed point
-//! read takes microseconds, less than handing it to another thread would. A **write** runs on the
-//! store's writer thread, by group commit.
+//! read takes microseconds, less than handing it to another thread would. A **write** is queued and
+//! group-committed, on the caller's thread when that needs no wait, else on the store's writer thread.
 //!
-//! - **One writer connection**, owned by a writer thread (see `sqlite/writer.rs`). Callers queue their
-//!   write and await its answer; the thread takes everything queued while it was busy (at most 256
-//!   operations), runs it in **one** `BEGIN IMMEDIATE` transaction, commits once, and only then answers
-//!   every caller. Each operation runs inside its own `SAVEPOINT` (a failing operation is rolled back
+//! - **One writer connection** (see `sqlite/writer.rs`). Callers queue their write and await its
+//!   answer; whoever runs the next batch (the caller that found none running, if it can start a
+//!   transaction at once under `synchronous = NORMAL`, else the store's writer thread) takes everything
+//!   queued meanwhile (at most 256 operations), runs it in **one** `BEGIN IMMEDIATE` transaction,
+//!   commits once, and only then answers every caller. Each operation runs inside its own `SAVEPOINT` (a failing operation is rolled back
 //!   to its savepoint and fails alone; a panicking one likewise), except the hot writes (code insert,
 //!   code exchange and consume, `create_family`, rotation), which refuse only before their first
 //!   change and so need none; one that fails after a change anyway rolls back its whole batch (the
@@ -38,8 +39,8 @@
 //!   database's write lock, so nothing of this process can interleave with it, and no caller hears of
 //!   success before its batch's `COMMIT` returned. If the commit fails (or SQLite rolls the transaction
 //!   back, on a full disk or an I/O error), every operation of that batch gets the error. An idle store
-//!   runs a lone write as a batch of one. A store opened on `:memory:` has no writer thread: its writes
-//!   run on the calling thread, one statement or transaction at a time.
+//!   runs a lone write as a batch of one, on the caller's thread. A store opened on `:memory:` has no
+//!   writer thread: its writes run on the calling thread, one statement or transaction at a time.
 //! - **Read-only readers** ([`SqliteOptions::readers`], `query_only`). A read takes the writer
 //!   connection if it is free — its page cache is the only one that no commit invalidates (in WAL mode
 //!   every commit makes each other connection drop its whole cache at its next read) — or else the first
@@ -50,7 +51,8 @@
 //! - **Another process** writing the same file (the `ostiary` CLI beside a running server) is
 //!   serialized by SQLite's file locks: `BEGIN IMMEDIATE` takes the write lock up front and waits up to
 //!   [`SqliteOptions::busy_timeout`] for it instead of failing mid-way. That wait blocks the writer
-//!   thread (never a Tokio worker); the CLI's transactions are short.
+//!   thread, never a Tokio worker: a caller's `BEGIN IMMEDIATE` does not wait (busy timeout zero) and
+//!   leaves a refused batch to the thread. The CLI's transactions are short.
 //!
 //! Why not sqlx for SQLite (it still drives PostgreSQL): its SQLite driver runs each connection on a
 //! worker thread of its own and hands every query over a channel, so each query costs two thread
@@ -79,8 +81,9 @@
 //! acknowledged writes survive power loss too. Since a commit covers a whole batch, `Full` costs one
 //! `fsync` per batch, not per operation (≈ 0.3 ms on the disk measured): a lone write waits for it, and
 //! under load the operations that queued meanwhile share the next one, so the write rate is not bounded
-//! by the disk's `fsync` rate. The `fsync` happens on the writer thread; a Tokio worker never sleeps on
-//! the disk in either mode.
+//! by the disk's `fsync` rate. Under `Full` every batch runs on the writer thread, so the `fsync`
+//! happens there; a Tokio worker never waits for an `fsync` in either mode (under `Normal` a commit
+//! writes the WAL into the page cache, and the checkpoints' `fsync`s run on their own thread).
 //!
 //! ## Checkpoints
 //!
@@ -95,7 +98,7 @@
 //! checkpoint once the store is idle, giving the disk space back. [`SqliteStore::close`] stops the
 //! thread and closes the writer last, so its close checkpoints and removes the WAL.
 //!
-//! | operation | SQLite: connection and statements (reads on the calling thread; writes on the writer thread in a group commit, each in its own savepoint except the hot writes) |
+//! | operation | SQLite: connection and statements (reads on the calling thread; writes in a group commit on the caller's or the writer thread, each in its own savepoint except the hot writes) |
 //! |---|---|
 //! | `get_access_token`, `get_refresh_token` | read: one indexed join of the token and its family |
 //! | `get_client`, `get_user`, `get_family`, `get_consent`, … | read: one primary-key lookup |

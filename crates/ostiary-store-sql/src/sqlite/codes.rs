@@ -66,7 +66,7 @@ impl CodeStore for SqliteStore {
             .await
     }
 
-    /// One operation of the writer, so one commit (and one trip to the writer thread) for the two
+    /// One operation of the writer, so one commit (and one trip through the writer) for the two
     /// writes of an exchange, and the reads of the client before them and of the code's user after
     /// them on the writer's warm page cache. It runs unguarded: what refuses after the consume (the
     /// check, the grant checks of `create_family`, a taken token digest or family id) refuses before

@@ -38,7 +38,7 @@ pub(super) fn lock(slot: &Slot) -> MutexGuard<'_, Option<Connection>> {
 }
 
 /// Locks a slot if no other thread has it.
-fn try_lock(slot: &Slot) -> Option<MutexGuard<'_, Option<Connection>>> {
+pub(super) fn try_lock(slot: &Slot) -> Option<MutexGuard<'_, Option<Connection>>> {
     match slot.try_lock() {
         Ok(guard) => Some(recover(guard)),
         Err(TryLockError::Poisoned(poisoned)) => Some(recover(poisoned.into_inner())),
@@ -148,7 +148,7 @@ fn close_slot(slot: &Slot) {
 /// writing the same file makes it wait (busy timeout) instead of failing mid-way, and nothing can change
 /// between the transaction's reads and its writes. Commits when `f` succeeds, rolls back when it fails.
 ///
-/// Inside a transaction already open, which is only ever the writer thread's batch (see
+/// Inside a transaction already open, which is only ever a group commit's batch (see
 /// [`super::writer`]), `f` simply runs. A guarded operation runs in a savepoint of its own, rolled back
 /// when the operation fails, which undoes exactly what `f` did; an unguarded one that fails after a
 /// change takes its batch's transaction down with it. Every caller hands `f`'s error straight back as

@@ -1,6 +1,6 @@
-//! The SQLite backend: one database file in WAL mode, one writer connection driven by a group-commit
-//! writer thread, and a few read-only readers used on the calling thread (see the crate docs for the
-//! execution model and its numbers).
+//! The SQLite backend: one database file in WAL mode, one writer connection driven by group commit (on
+//! the caller's thread when that needs no wait, else on a writer thread), and a few read-only readers
+//! used on the calling thread (see the crate docs for the execution model and its numbers).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -121,11 +121,12 @@ impl SqliteOptions {
 /// The SQLite store. Cheap to clone: clones share the connections.
 ///
 /// Reads run on the calling thread, on a free connection. Writes run on the single writer connection,
-/// on the store's writer thread, which group-commits the writes queued while it was busy: one
-/// `BEGIN IMMEDIATE` transaction per batch, each operation in its own savepoint (the hot writes
-/// without, see `writer.rs`), and no caller answered before the batch's commit. Writes are serialized
-/// and each atomic operation of the store traits is one operation of the writer. WAL lets the readers proceed beside the writer, each seeing
-/// the last committed state.
+/// group-committed (on the caller's thread when that needs no wait, else on the store's writer
+/// thread): the writes queued while a batch ran make the next one, one `BEGIN IMMEDIATE` transaction
+/// per batch, each operation in its own savepoint (the hot writes without, see `writer.rs`), and no
+/// caller answered before the batch's commit. Writes are serialized and each atomic operation of the
+/// store traits is one operation of the writer. WAL lets the readers proceed beside the writer, each
+/// seeing the last committed state.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -133,8 +134,8 @@ pub struct SqliteStore {
 
 struct Inner {
     pool: Pool,
-    /// The group-commit writer thread of a file-backed store; `None` for an in-memory one (writes run on
-    /// the calling thread).
+    /// The group-commit writer of a file-backed store; `None` for an in-memory one (writes run on the
+    /// calling thread).
     writer: Option<Writer>,
     /// `None` for an in-memory store, and once closed.
     checkpointer: Mutex<Option<Checkpointer>>,
@@ -169,8 +170,12 @@ impl SqliteStore {
             .map_err(connect)?;
         let checkpointer = Checkpointer::start(&options.path, &settings, writer.clone())
             .map_err(|e| OpenError::Connect(Box::new(e)))?;
-        let writer_thread =
-            Writer::start(writer.clone()).map_err(|e| OpenError::Connect(Box::new(e)))?;
+        let writer_thread = Writer::start(
+            writer.clone(),
+            settings.synchronous == Synchronous::Normal,
+            settings.busy_timeout,
+        )
+        .map_err(|e| OpenError::Connect(Box::new(e)))?;
         let store = Self {
             inner: Arc::new(Inner {
                 pool: Pool::new(writer, readers),
@@ -237,7 +242,7 @@ impl SqliteStore {
         self.inner.pool.read(f)
     }
 
-    /// Runs `f` on the writer connection: as one operation of the writer thread's next group commit (see
+    /// Runs `f` on the writer connection: as one operation of the next group commit (see
     /// [`writer`]), or, for an in-memory store, on the calling thread. `f` runs single statements or one
     /// [`conn::transaction`]; either way it is atomic, and its result comes back once it is committed.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>

@@ -124,7 +124,7 @@ fn insert_refresh(conn: &Connection, token: &RefreshTokenRecord) -> StoreResult<
     Ok(())
 }
 
-/// What `create_family` writes, owned so that it can move to the writer thread.
+/// What `create_family` writes, owned so that it can move to whichever thread runs the batch.
 pub(super) struct FamilyWrite {
     pub(super) family: TokenFamily,
     pub(super) access: Option<AccessTokenRecord>,

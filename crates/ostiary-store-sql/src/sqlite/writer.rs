@@ -1,15 +1,15 @@
-//! Group commit: every write of a file-backed SQLite store runs on one writer thread, which takes the
-//! writes queued while it was busy and runs them in **one** transaction, each inside its own savepoint,
-//! then commits once and only then answers every caller.
+//! Group commit: the writes of a file-backed SQLite store queued while a batch runs are run as the
+//! next batch, in **one** transaction, each inside its own savepoint, committed once; only then is
+//! every caller answered. A batch runs on the thread of the caller that found no batch running (the
+//! *lead*), when that needs no wait, and otherwise on the store's writer thread.
 //!
-//! Why: a commit, not the statements, is most of what a small write costs. Each commit appends every
-//! page it changed to the WAL (a refresh-token rotation alone changes table and index leaves of two
-//! tables and their parents: two random digest-index leaves, the rest right-most pages), and with
-//! `synchronous = FULL` adds an `fsync`. Under load the writes of
-//! many requests touch the same interior and right-most leaf pages, so one commit for a batch writes
-//! each shared page once and syncs once.
+//! Why batches: a commit, not the statements, is most of what a small write costs. Each commit appends
+//! every page it changed to the WAL (a refresh-token rotation alone changes table and index leaves of
+//! two tables and their parents), and with `synchronous = FULL` adds an `fsync`. Under load the writes
+//! of many requests touch the same interior and right-most leaf pages, so one commit for a batch
+//! writes each shared page once and syncs once.
 //!
-//! What each caller sees is unchanged:
+//! What each caller sees:
 //! - **Atomicity.** A *guarded* operation (`Writer::queue(true, …)`) runs inside a savepoint;
 //!   when it fails, `ROLLBACK TO` undoes exactly its own changes and the batch goes on. An
 //!   *unguarded* one (`Writer::queue(false, …)`) runs without: it is written so that its ordinary
@@ -29,28 +29,41 @@
 //!   is in the database.
 //!
 //! A batch holds at most [`MAX_BATCH`] operations, so the first caller of a batch waits for at most
-//! that many others. An idle store runs a lone write as a batch of one (one thread hand-off more than
-//! running it on the caller's thread: microseconds).
+//! that many others.
 //!
-//! **Gathering.** When the thread wakes to more than one queued write, writes are arriving
-//! concurrently, and it waits [`GATHER`] (100 µs) for more before it begins the transaction. Without
-//! the wait, a batch is whatever queued during the previous commit: refresh at 32 clients averaged 4
-//! rotations a commit, and each commit rewrote the same right-most table and index pages to the WAL,
-//! copied them again at the next checkpoint, and dropped the page cache of every reader connection
-//! (SQLite discards a connection's whole cache when another one committed). With a 300 µs wait,
-//! batches averaged 6.8–9.4 rotations, and with 250 µs the server spent ~10–15 % less CPU per
-//! rotation (measured beside the generator's own CPU per request, on a 2-core machine too noisy for
-//! throughput alone to tell; 100, 250 and 500 µs measured the same). Since the refresh grant reads
-//! its token on this thread too (`TokenStore::refresh_grant`), a batch takes longer and more writes
-//! queue during it on their own: 100 and 250 µs cost the same CPU per rotation, but with 250 the
-//! server left more of the cores idle (1.09–1.11 cores in use against 1.17–1.20). The price is up to
-//! 100 µs more latency for the writes of a busy store; a lone write (the batch of one of an idle or
-//! lightly loaded store) never waits. The thread sleeps rather than waiting on the queue, so the
-//! writes that arrive meanwhile do not each wake it.
+//! **Who runs a batch.** One holder of the lead at a time takes writes off the queue. A caller that
+//! queues its write and finds the lead free takes it and, with `synchronous = NORMAL` (a commit writes
+//! the WAL without `fsync`), runs the batch on its own thread if it can do so without waiting: the
+//! writer connection free within [`INLINE_TRIES`] tries (a read on it holds it for microseconds, a
+//! `RESTART` checkpoint for milliseconds) and `BEGIN IMMEDIATE` granted at once (busy timeout zero:
+//! another process, the CLI, may hold the write lock). It then runs the writes that queued meanwhile
+//! as further batches, up to [`INLINE_ROUNDS`] in all, and hands the lead to the writer thread if more
+//! are still waiting. Whatever it cannot run at once goes to the writer thread, which waits for the
+//! connection and the lock (busy timeout) and, with `synchronous = FULL`, runs every batch: a Tokio
+//! worker never waits for a lock held elsewhere or for an `fsync`.
+//!
+//! Why callers run batches: with every write handed to the thread, 17–21 % of a 2-core machine sat
+//! idle under refresh at 32 clients (16–18 % under SSO sign-ins; 9 % and 3 % on the in-memory store):
+//! requests waited for the thread to wake, for its gathering sleep, and for their answers to wake
+//! their tasks, with nothing else to run. Run by the callers, idle fell to 9–10 % (refresh) and
+//! 11–14 % (SSO): refresh +10 % rotations/s (four alternating pairs: +1 to +24 %), p50 2.1–2.5
+//! instead of 2.3–3.1 ms, SSO unchanged (−13 to +5 %), for 6–10 % more server CPU per operation
+//! (smaller batches: more commits). Measured with `benches/run-load.sh`'s suite, see the README.
+//!
+//! **Gathering** (the writer thread only). When the thread finds more than one queued write, writes
+//! are arriving concurrently, and it waits [`GATHER`] (100 µs) for more before it begins the
+//! transaction. Without the wait, a batch is whatever queued during the previous commit: refresh at
+//! 32 clients averaged 4 rotations a commit, and each commit rewrote the same right-most table and
+//! index pages to the WAL, copied them again at the next checkpoint, and dropped the page cache of
+//! every reader connection (SQLite discards a connection's whole cache when another one committed).
+//! With 250 µs the server spent ~10–15 % less CPU per rotation (measured beside the generator's own
+//! CPU per request; 100, 250 and 500 µs measured the same), with 100 µs fewer cores sat idle. The
+//! thread sleeps rather than waiting on the queue, so the writes that arrive meanwhile do not each
+//! wake it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -139,35 +152,214 @@ where
     }
 }
 
-enum Message {
-    Job(Box<dyn Job>),
+enum Signal {
+    /// The thread now holds the lead (see [`Shared::leading`]): it runs what is queued.
+    Lead,
+    /// The store is closing: run what is queued, then end.
     Stop,
 }
 
-/// The writer thread of one store. Stops when told to or when the store (the sender) is dropped.
+/// The queue and the lead, shared by the callers and the thread.
+struct Shared {
+    /// Writes waiting for a batch; `None` once the writer stopped.
+    queue: std::sync::Mutex<Option<Vec<Box<dyn Job>>>>,
+    /// Whether someone holds the lead: runs (or is about to run) a batch and, when done, either
+    /// takes the lead again for what queued meanwhile or lets it go. Only the holder takes writes
+    /// off the queue, so a write queued while the lead is held is run by its holder.
+    leading: AtomicBool,
+    slot: Arc<Slot>,
+    /// Whether a caller may run a batch on its own thread (see [`INLINE`] and the module docs).
+    inline: bool,
+    /// The connection's busy timeout, restored after an inline `BEGIN IMMEDIATE` that waits for nothing.
+    busy_timeout: Duration,
+    commits: AtomicU64,
+}
+
+/// Batches one caller runs on its own thread, its own write's and up to this many minus one more for
+/// the writes that queued meanwhile, before the thread takes over.
+const INLINE_ROUNDS: usize = 8;
+
+/// How often a caller tries the writer connection (held for microseconds by a read) before it leaves
+/// the batch to the thread.
+const INLINE_TRIES: usize = 3;
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<Box<dyn Job>>>> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn try_lead(&self) -> bool {
+        self.leading
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    fn queued(&self) -> bool {
+        self.lock().as_ref().is_some_and(|queue| !queue.is_empty())
+    }
+
+    /// Lets the lead go; takes it again if writes queued meanwhile and nobody else took it. A write
+    /// queued after the `queued` check finds the lead free and takes it itself.
+    fn release(&self) -> bool {
+        self.leading.store(false, Ordering::SeqCst);
+        self.queued() && self.try_lead()
+    }
+
+    /// Up to [`MAX_BATCH`] queued writes, oldest first.
+    fn take(&self, batch: &mut Vec<Box<dyn Job>>) {
+        if let Some(queue) = self.lock().as_mut() {
+            let n = queue.len().min(MAX_BATCH - batch.len().min(MAX_BATCH));
+            batch.extend(queue.drain(..n));
+        }
+    }
+
+    /// Hands the lead (held) to the thread. If the thread is gone (the store closed), fails what is
+    /// queued and lets the lead go.
+    fn hand_to_thread(&self, signals: &mpsc::Sender<Signal>) {
+        if signals.send(Signal::Lead).is_ok() {
+            return;
+        }
+        let mut batch = Vec::new();
+        loop {
+            self.take(&mut batch);
+            for job in batch.drain(..) {
+                job.finish(Some(&closed()));
+            }
+            if !self.release() {
+                return;
+            }
+        }
+    }
+
+    /// Runs one batch on the caller's thread, holding the lead, if that needs no wait: the connection
+    /// free within a few tries (a read holds it for microseconds; a `RESTART` checkpoint for
+    /// milliseconds) and its write lock free at once (another process may hold it). `false` if the
+    /// batch was left to the thread, which then holds the lead.
+    fn run_inline(
+        &self,
+        signals: &mpsc::Sender<Signal>,
+        batch: &mut Vec<Box<dyn Job>>,
+        kept: &mut Vec<Box<dyn Job>>,
+    ) -> bool {
+        let guard = (0..INLINE_TRIES).find_map(|try_| {
+            if try_ > 0 {
+                std::thread::yield_now();
+            }
+            conn::try_lock(&self.slot)
+        });
+        let Some(conn) = guard.as_ref().and_then(|guard| guard.as_ref()) else {
+            drop(guard);
+            self.hand_to_thread(signals);
+            return false;
+        };
+        if !begin_at_once(conn, self.busy_timeout) {
+            drop(guard);
+            self.hand_to_thread(signals);
+            return false;
+        }
+        self.take(batch);
+        run_batch(conn, batch, kept, &self.commits, true);
+        true
+    }
+
+    /// The thread's batches while it holds the lead: with the busy timeout, waiting for the connection,
+    /// and gathering (see [`GATHER`]).
+    fn run_on_thread(&self, batch: &mut Vec<Box<dyn Job>>, kept: &mut Vec<Box<dyn Job>>) {
+        loop {
+            self.take(batch);
+            // More than one write was waiting: writes are arriving concurrently, and more are on their
+            // way. A moment's wait lets them join this transaction.
+            if batch.len() >= 2 && batch.len() < MAX_BATCH {
+                std::thread::sleep(GATHER);
+                self.take(batch);
+            }
+            if !batch.is_empty() {
+                let guard = conn::lock(&self.slot);
+                match guard.as_ref() {
+                    Some(conn) => run_batch(conn, batch, kept, &self.commits, false),
+                    None => {
+                        for job in batch.drain(..) {
+                            job.finish(Some(&closed()));
+                        }
+                    }
+                }
+            }
+            if !self.release() {
+                return;
+            }
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE` that fails at once instead of waiting when another process holds the write lock.
+fn begin_at_once(conn: &Connection, busy_timeout: Duration) -> bool {
+    if conn.busy_timeout(Duration::ZERO).is_err() {
+        return false;
+    }
+    let began = statement(conn, "BEGIN IMMEDIATE").is_ok();
+    if conn.busy_timeout(busy_timeout).is_err() {
+        if began {
+            rollback(conn);
+        }
+        return false;
+    }
+    began
+}
+
+fn closed() -> BatchFailure {
+    BatchFailure("the SQLite store is closed".to_owned())
+}
+
+/// Lets the lead go if its holder panics outside an operation (an operation's own panic is caught),
+/// handing what is queued to the thread, so that no write waits for a lead nobody holds.
+struct Unwinding<'a>(&'a Shared, &'a mpsc::Sender<Signal>);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.0.release() {
+            self.0.hand_to_thread(self.1);
+        }
+    }
+}
+
+/// The group-commit writer of one store: its queue, and the thread that runs batches no caller can
+/// run without waiting. Stops when told to, or when the writer is dropped (the thread holds no
+/// sender of its signals).
 pub(super) struct Writer {
-    queue: mpsc::Sender<Message>,
+    shared: Arc<Shared>,
+    signals: mpsc::Sender<Signal>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
-    /// Transactions committed so far.
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests of batching"))]
-    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
-    /// Starts the thread that owns the use of `slot` for writes.
-    pub(super) fn start(slot: Arc<Slot>) -> std::io::Result<Self> {
-        let (queue, inbox) = mpsc::channel();
-        let commits = Arc::new(AtomicU64::new(0));
-        let counter = commits.clone();
+    /// Starts the writer of `slot`. With `inline`, a caller runs batches on its own thread when that
+    /// needs no wait (only with `synchronous = NORMAL`: a commit then does not `fsync`).
+    pub(super) fn start(
+        slot: Arc<Slot>,
+        inline: bool,
+        busy_timeout: Duration,
+    ) -> std::io::Result<Self> {
+        let (signals, inbox) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            queue: std::sync::Mutex::new(Some(Vec::with_capacity(MAX_BATCH))),
+            leading: AtomicBool::new(false),
+            slot,
+            inline,
+            busy_timeout,
+            commits: AtomicU64::new(0),
+        });
+        let thread_shared = shared.clone();
         // Linux keeps 15 bytes of a thread's name: short enough to tell the two store threads apart in
         // `top -H` and `perf`.
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || run(&slot, &inbox, &counter))?;
+            .spawn(move || run(&thread_shared, &inbox))?;
         Ok(Self {
-            queue,
+            shared,
+            signals,
             thread: std::sync::Mutex::new(Some(thread)),
-            commits,
         })
     }
 
@@ -184,6 +376,8 @@ impl Writer {
     /// Queues `op`, guarded by a savepoint of its own or not, and waits for the commit of the
     /// transaction it ran in. An unguarded `op` must refuse (return `Err`) only before its first
     /// change: failing after one rolls back every operation batched before it (see the module docs).
+    /// If no batch is running, the caller runs this one itself (see the module docs), so the future's
+    /// first poll may run writes for up to [`INLINE_ROUNDS`] batches; it never waits for a lock there.
     pub(super) async fn queue<T, F>(&self, guarded: bool, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -196,22 +390,51 @@ impl Writer {
             result: None,
             reply,
         });
-        if self.queue.send(Message::Job(job)).is_err() {
-            return Err(StoreError::backend(Closed));
+        {
+            let mut queue = self.shared.lock();
+            let Some(queue) = queue.as_mut() else {
+                return Err(StoreError::backend(Closed));
+            };
+            queue.push(job);
         }
-        // A dropped sender: the thread stopped (the store was closed) before running the operation.
+        let shared = &*self.shared;
+        if shared.try_lead() {
+            let signals = &self.signals;
+            let _unwinding = Unwinding(shared, signals);
+            if shared.inline {
+                let mut batch = Vec::new();
+                let mut kept = Vec::new();
+                let mut rounds = 0;
+                loop {
+                    if !shared.run_inline(signals, &mut batch, &mut kept) {
+                        break;
+                    }
+                    rounds += 1;
+                    if !shared.release() {
+                        break;
+                    }
+                    if rounds == INLINE_ROUNDS {
+                        shared.hand_to_thread(signals);
+                        break;
+                    }
+                }
+            } else {
+                shared.hand_to_thread(signals);
+            }
+        }
+        // A dropped sender: the store was closed before the operation ran.
         answer.await.unwrap_or(Err(StoreError::backend(Closed)))
     }
 
     /// Transactions committed so far (a batch of writes is one).
     #[cfg(test)]
     pub(super) fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.shared.commits.load(Ordering::Relaxed)
     }
 
-    /// Stops the thread after the batch it may be running; writes queued after that fail as closed.
+    /// Runs what is queued, then stops the thread; writes queued after that fail as closed.
     pub(super) fn stop(&self) {
-        let _ = self.queue.send(Message::Stop);
+        let _ = self.signals.send(Signal::Stop);
         let thread = self
             .thread
             .lock()
@@ -225,64 +448,62 @@ impl Writer {
     }
 }
 
-fn run(slot: &Slot, inbox: &mpsc::Receiver<Message>, commits: &AtomicU64) {
+fn run(shared: &Shared, inbox: &mpsc::Receiver<Signal>) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
-    let mut in_transaction: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
-    while let Ok(message) = inbox.recv() {
-        let mut stop = false;
-        match message {
-            Message::Job(job) => batch.push(job),
-            Message::Stop => stop = true,
-        }
-        take_queued(inbox, &mut batch, &mut stop);
-        // More than one write was waiting: the store is under concurrent writes, and more are on
-        // their way. A moment's wait lets them join this transaction (see [`GATHER`]).
-        if !stop && batch.len() >= 2 && batch.len() < MAX_BATCH {
-            std::thread::sleep(GATHER);
-            take_queued(inbox, &mut batch, &mut stop);
-        }
-        if !batch.is_empty() {
-            let guard = conn::lock(slot);
-            match guard.as_ref() {
-                Some(conn) => run_batch(conn, &mut batch, &mut in_transaction, commits),
-                None => {
-                    for job in batch.drain(..) {
-                        job.finish(Some(&BatchFailure("the SQLite store is closed".to_owned())));
+    let mut kept: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(signal) = inbox.recv() {
+        match signal {
+            Signal::Lead => shared.run_on_thread(&mut batch, &mut kept),
+            Signal::Stop => {
+                // No write queues from now on; the ones queued run, whoever holds the lead.
+                let rest = shared.lock().take().unwrap_or_default();
+                // Wait for the lead: a caller running a batch lets it go when done (nothing is queued
+                // any more), or hands it here with a `Lead` sent after this `Stop`.
+                loop {
+                    if shared.try_lead() || matches!(inbox.try_recv(), Ok(Signal::Lead)) {
+                        break;
+                    }
+                    std::thread::yield_now();
+                }
+                batch.extend(rest);
+                if !batch.is_empty() {
+                    let guard = conn::lock(&shared.slot);
+                    match guard.as_ref() {
+                        Some(conn) => {
+                            run_batch(conn, &mut batch, &mut kept, &shared.commits, false)
+                        }
+                        None => {
+                            for job in batch.drain(..) {
+                                job.finish(Some(&closed()));
+                            }
+                        }
                     }
                 }
+                shared.leading.store(false, Ordering::SeqCst);
+                return;
             }
-        }
-        if stop {
-            return;
-        }
-    }
-}
-
-/// Moves the writes queued now into `batch` (up to [`MAX_BATCH`]), noting a stop.
-fn take_queued(inbox: &mpsc::Receiver<Message>, batch: &mut Vec<Box<dyn Job>>, stop: &mut bool) {
-    while !*stop && batch.len() < MAX_BATCH {
-        match inbox.try_recv() {
-            Ok(Message::Job(job)) => batch.push(job),
-            Ok(Message::Stop) => *stop = true,
-            Err(_) => break,
         }
     }
 }
 
 /// Runs `batch` in as few transactions as possible (one, unless SQLite rolls one back under an
-/// operation), committing each and then answering its operations.
+/// operation), committing each and then answering its operations. With `begun`, the first transaction
+/// is already open.
 fn run_batch(
     conn: &Connection,
     batch: &mut Vec<Box<dyn Job>>,
     in_transaction: &mut Vec<Box<dyn Job>>,
     commits: &AtomicU64,
+    begun: bool,
 ) {
+    let mut open = begun;
     for mut job in batch.drain(..) {
-        if in_transaction.is_empty()
-            && let Err(error) = statement(conn, "BEGIN IMMEDIATE")
-        {
-            job.finish(Some(&BatchFailure::new("BEGIN IMMEDIATE failed", &error)));
-            continue;
+        if !open {
+            if let Err(error) = statement(conn, "BEGIN IMMEDIATE") {
+                job.finish(Some(&BatchFailure::new("BEGIN IMMEDIATE failed", &error)));
+                continue;
+            }
+            open = true;
         }
         let ran = if job.guarded() {
             in_savepoint(conn, &mut *job)
@@ -294,6 +515,7 @@ fn run_batch(
             Ok(Ran::RolledBack(failure)) => {
                 // The operation failed after changing rows: the rollback undid them, and the
                 // operations before it with them. Its own error stands; the others were not committed.
+                open = false;
                 job.finish(None);
                 for job in in_transaction.drain(..) {
                     job.finish(Some(&failure));
@@ -302,6 +524,7 @@ fn run_batch(
             Err(failure) => {
                 // The transaction is gone (SQLite rolled it back, or a savepoint could not be managed):
                 // everything in it is lost, and every operation in it hears so.
+                open = false;
                 rollback(conn);
                 job.finish(Some(&failure));
                 for job in in_transaction.drain(..) {
@@ -311,6 +534,9 @@ fn run_batch(
         }
     }
     if in_transaction.is_empty() {
+        if open {
+            rollback(conn);
+        }
         return;
     }
     let failure = match statement(conn, "COMMIT") {
@@ -398,6 +624,11 @@ mod tests {
     use super::*;
 
     fn open(path: &std::path::Path, busy: Duration) -> (Arc<Slot>, Writer) {
+        open_as(path, busy, true)
+    }
+
+    /// A writer whose callers run batches themselves (`inline`) or leave every batch to the thread.
+    fn open_as(path: &std::path::Path, busy: Duration, inline: bool) -> (Arc<Slot>, Writer) {
         let conn = Connection::open(path).unwrap();
         conn.busy_timeout(busy).unwrap();
         conn.execute_batch(
@@ -405,7 +636,7 @@ mod tests {
         )
         .unwrap();
         let slot = Arc::new(Mutex::new(Some(conn)));
-        let writer = Writer::start(slot.clone()).unwrap();
+        let writer = Writer::start(slot.clone(), inline, busy).unwrap();
         (slot, writer)
     }
 
@@ -424,13 +655,20 @@ mod tests {
             .unwrap()
     }
 
-    /// Writes queued while the thread is busy commit together, and a failing one (a duplicate key) is
-    /// undone alone: the others of its batch commit.
+    /// Writes queued while a batch runs commit together, and a failing one (a duplicate key) is
+    /// undone alone: the others of its batch commit. Whether the batch runs on a caller's thread or on
+    /// the writer thread.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_writes_share_one_commit_and_a_failure_stays_its_own() {
+        for inline in [true, false] {
+            queued_writes_share_one_commit(inline).await;
+        }
+    }
+
+    async fn queued_writes_share_one_commit(inline: bool) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let (_slot, writer) = open(&path, Duration::from_secs(5));
+        let (_slot, writer) = open_as(&path, Duration::from_secs(5), inline);
         let writer = Arc::new(writer);
 
         // The first write holds the thread until ten more are queued behind it.
@@ -626,6 +864,156 @@ mod tests {
         writer.write(insert(1)).await.unwrap();
         assert_eq!(count(&path), 1);
         writer.stop();
+    }
+
+    /// The inline `BEGIN IMMEDIATE` refuses at once while another connection holds the write lock, and
+    /// the connection keeps its busy timeout. (The watchdog's 30 s stand for "never returned": the
+    /// configured timeout is an hour, and the call returns in microseconds.)
+    #[test]
+    fn an_inline_begin_never_waits_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let (slot, writer) = open(&path, Duration::from_secs(3600));
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let slot_for_thread = slot.clone();
+        std::thread::spawn(move || {
+            let guard = conn::lock(&slot_for_thread);
+            let conn = guard.as_ref().unwrap();
+            let began = begin_at_once(conn, Duration::from_secs(3600));
+            let timeout: i64 = conn
+                .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+                .unwrap();
+            done_tx.send((began, timeout)).unwrap();
+        });
+        let (began, timeout) = done_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("begin_at_once waited for the write lock");
+        assert!(!began);
+        assert_eq!(timeout, 3_600_000, "the busy timeout is restored");
+        other.execute_batch("ROLLBACK").unwrap();
+        let guard = conn::lock(&slot);
+        let conn = guard.as_ref().unwrap();
+        assert!(begin_at_once(conn, Duration::from_secs(3600)));
+        statement(conn, "ROLLBACK").unwrap();
+        drop(guard);
+        writer.stop();
+    }
+
+    /// A write that finds another process holding the write lock leaves its batch to the writer
+    /// thread, which waits for the lock (the busy timeout), and is committed once the lock is free;
+    /// the caller's runtime, here one thread, goes on meanwhile (it is what releases the lock).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_write_waiting_for_another_process_leaves_the_runtime_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let (_slot, writer) = open(&path, Duration::from_secs(3));
+        let writer = Arc::new(writer);
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let write = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(insert(1)).await }
+        });
+        // Until the write took the lead (and, finding the lock taken, handed it to the thread).
+        while !(writer.shared.leading.load(Ordering::SeqCst) || write.is_finished()) {
+            tokio::task::yield_now().await;
+        }
+        other
+            .execute_batch("INSERT INTO t (k) VALUES (2); COMMIT")
+            .unwrap();
+        write.await.unwrap().unwrap();
+        assert_eq!(keys(&path), vec![1, 2]);
+        writer.stop();
+    }
+
+    /// Many concurrent writers, each write answered once and committed: no write is left in the queue
+    /// without a batch to run it, whether callers run batches or the thread does.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_concurrent_write_is_answered_and_committed() {
+        for inline in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("w.db");
+            let (_slot, writer) = open_as(&path, Duration::from_secs(5), inline);
+            let writer = Arc::new(writer);
+            let tasks: Vec<_> = (0..32)
+                .map(|task| {
+                    let writer = writer.clone();
+                    tokio::spawn(async move {
+                        for i in 0..50 {
+                            writer.write(insert(task * 1000 + i)).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(count(&path), 32 * 50, "inline: {inline}");
+            assert!(writer.commits() <= 32 * 50, "inline: {inline}");
+            writer.stop();
+        }
+    }
+
+    /// Writes queued when the store closes still run; after stop, writes fail as closed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stop_runs_what_is_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let (_slot, writer) = open(&path, Duration::from_secs(5));
+        let writer = Arc::new(writer);
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |conn| {
+                        started_tx.send(()).unwrap();
+                        go_rx.recv().unwrap();
+                        insert(1)(conn)
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+            .await
+            .unwrap();
+        let second = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(insert(2)).await }
+        });
+        while writer.shared.lock().as_ref().is_some_and(Vec::is_empty) {
+            tokio::task::yield_now().await;
+        }
+        let stopping = tokio::task::spawn_blocking({
+            let writer = writer.clone();
+            move || writer.stop()
+        });
+        go_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        stopping.await.unwrap();
+        assert_eq!(keys(&path), vec![1, 2]);
+        let result = writer.write(insert(3)).await;
+        assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
+    }
+
+    /// Dropping a writer that was never stopped ends its thread (a store dropped without `close`).
+    /// (The watchdog's 30 s stand for "never ended".)
+    #[test]
+    fn dropping_the_writer_ends_its_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_slot, writer) = open(&dir.path().join("w.db"), Duration::from_secs(5));
+        let thread = writer.thread.lock().unwrap().take().unwrap();
+        drop(writer);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done_tx.send(thread.join().is_ok()).unwrap());
+        let joined = done_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the writer thread did not end");
+        assert!(joined);
     }
 
     /// After stop, writes fail as closed instead of hanging.
