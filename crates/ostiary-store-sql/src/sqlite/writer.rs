@@ -168,7 +168,7 @@ struct Shared {
     /// off the queue, so a write queued while the lead is held is run by its holder.
     leading: AtomicBool,
     slot: Arc<Slot>,
-    /// Whether a caller may run a batch on its own thread (see [`INLINE`] and the module docs).
+    /// Whether a caller may run a batch on its own thread (see the module docs).
     inline: bool,
     /// The connection's busy timeout, restored after an inline `BEGIN IMMEDIATE` that waits for nothing.
     busy_timeout: Duration,
