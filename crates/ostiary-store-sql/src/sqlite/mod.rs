@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -168,10 +169,18 @@ impl SqliteStore {
             .map(|_| conn::open_reader(&options.path, &settings))
             .collect::<Result<Vec<_>, _>>()
             .map_err(connect)?;
-        let checkpointer = Checkpointer::start(&options.path, &settings, writer.clone())
-            .map_err(|e| OpenError::Connect(Box::new(e)))?;
+        // True while the checkpoint thread holds or waits for the writer connection.
+        let checkpointing = Arc::new(AtomicBool::new(false));
+        let checkpointer = Checkpointer::start(
+            &options.path,
+            &settings,
+            writer.clone(),
+            checkpointing.clone(),
+        )
+        .map_err(|e| OpenError::Connect(Box::new(e)))?;
         let writer_thread = Writer::start(
             writer.clone(),
+            checkpointing,
             settings.synchronous == Synchronous::Normal,
             settings.busy_timeout,
         )
