@@ -179,7 +179,10 @@ struct Shared {
 }
 
 /// Batches one caller runs on its own thread, its own write's and up to this many minus one more for
-/// the writes that queued meanwhile, before the thread takes over.
+/// the writes that queued meanwhile, before the thread takes over. Refresh at 32 clients, two
+/// alternating rounds: with 1 (the thread takes over at once) 8.9k and 11.6k rotations/s and 17–21 %
+/// of the cores idle, as with the thread alone; with 8, 12.7k and 13.3k at 10 % idle; with 64, 13.3k
+/// and 10.4k. The bound keeps one request from answering for others for long.
 const INLINE_ROUNDS: usize = 8;
 
 /// How often a caller tries the writer connection, yielding between tries, before it leaves the batch
