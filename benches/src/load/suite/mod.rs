@@ -210,8 +210,8 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
                         |((server0, generator0), (server1, generator1))| {
                             let generator = generator1.saturating_sub(generator0);
                             #[allow(clippy::cast_precision_loss)]
-                            let ratio = server1.saturating_sub(server0) as f64 / generator as f64;
-                            (generator > 0).then_some(ratio)
+                            (generator > 0)
+                                .then(|| server1.saturating_sub(server0) as f64 / generator as f64)
                         },
                     );
                     let memory = machine::memory(server.pid());

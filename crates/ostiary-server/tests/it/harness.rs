@@ -128,7 +128,6 @@ impl<S: Backend> Harness<S> {
         }
     }
 
-    /// The absolute URL of `path` on the running server.
     /// Credentials that are not a client's: the default client with a well-formed wrong secret, and
     /// its secret under a client id nobody registered.
     pub fn wrong_credentials(&self) -> [TestClient; 2] {
@@ -143,6 +142,7 @@ impl<S: Backend> Harness<S> {
         [wrong_secret, unknown_client]
     }
 
+    /// The absolute URL of `path` on the running server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -170,8 +170,8 @@ pub async fn refresh_token_of_other_client_is_invalid_grant<S: Backend>() {
 }
 
 /// The refresh operation authenticates the client with the token it reads: wrong credentials (a
-/// wrong secret, an unknown client) are `invalid_client` (401) and write nothing, neither within the retry window (no retry response) nor
-/// after it (no replay revocation).
+/// wrong secret, an unknown client) are `invalid_client` (401) and write nothing, neither within the
+/// retry window (no retry response) nor after it (no replay revocation).
 pub async fn refresh_with_wrong_credentials_is_invalid_client_and_writes_nothing<S: Backend>() {
     let h = Harness::<S>::start().await;
     let tokens = h.tokens(&[("scope", SCOPE)]).await;

@@ -50,13 +50,13 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Opens the thread's connection and starts the thread.
-    /// `on_writer` is true while the thread holds, or waits for, the writer connection.
+    /// Opens the thread's connection and starts the thread, which sets `checkpointing` while it holds,
+    /// or waits for, the writer connection.
     pub(super) fn start(
         path: &Path,
         settings: &Settings,
         writer: Arc<Slot>,
-        on_writer: Arc<AtomicBool>,
+        checkpointing: Arc<AtomicBool>,
     ) -> std::io::Result<Self> {
         let conn = conn::open_reader(path, settings).map_err(std::io::Error::other)?;
         // A checkpoint is not a write: `query_only` does not forbid it, and it keeps this connection
@@ -64,7 +64,7 @@ impl Checkpointer {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sqlite-wal-ckpt".to_owned())
-            .spawn(move || run(&conn, &writer, &on_writer, &stopped))?;
+            .spawn(move || run(&conn, &writer, &checkpointing, &stopped))?;
         Ok(Self { stop, thread })
     }
 
@@ -77,7 +77,7 @@ impl Checkpointer {
     }
 }
 
-fn run(conn: &Connection, writer: &Slot, busy: &AtomicBool, stopped: &mpsc::Receiver<()>) {
+fn run(conn: &Connection, writer: &Slot, checkpointing: &AtomicBool, stopped: &mpsc::Receiver<()>) {
     let mut last = Frames::default();
     let mut wait = INTERVAL;
     loop {
@@ -93,9 +93,9 @@ fn run(conn: &Connection, writer: &Slot, busy: &AtomicBool, stopped: &mpsc::Rece
             }
         };
         if frames.log >= RESTART_FRAMES {
-            on_writer(writer, busy, RESTART);
+            on_writer(writer, checkpointing, RESTART);
         } else if frames.log > 0 && frames.log == frames.copied && frames == last {
-            on_writer(writer, busy, TRUNCATE);
+            on_writer(writer, checkpointing, TRUNCATE);
         }
         wait = if frames.log > 0 && frames != last {
             BUSY_INTERVAL
@@ -107,11 +107,11 @@ fn run(conn: &Connection, writer: &Slot, busy: &AtomicBool, stopped: &mpsc::Rece
 }
 
 /// Runs a checkpoint that needs the write lock on the writer connection, holding it, so that this
-/// store's writes wait on the mutex rather than in SQLite's busy handler. `busy` says so meanwhile:
-/// a caller about to run a batch itself leaves it to the writer thread instead of waiting (see
-/// [`super::writer`]).
-fn on_writer(writer: &Slot, busy: &AtomicBool, sql: &'static str) {
-    busy.store(true, Ordering::SeqCst);
+/// store's writes wait on the mutex rather than in SQLite's busy handler. `checkpointing` says so
+/// meanwhile: a caller about to run a batch itself leaves it to the writer thread instead of waiting
+/// (see [`super::writer`]).
+fn on_writer(writer: &Slot, checkpointing: &AtomicBool, sql: &'static str) {
+    checkpointing.store(true, Ordering::SeqCst);
     {
         let guard = conn::lock(writer);
         if let Some(conn) = guard.as_ref()
@@ -120,7 +120,7 @@ fn on_writer(writer: &Slot, busy: &AtomicBool, sql: &'static str) {
             tracing::warn!(%error, sql, "WAL checkpoint failed");
         }
     }
-    busy.store(false, Ordering::SeqCst);
+    checkpointing.store(false, Ordering::SeqCst);
 }
 
 const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";

@@ -234,9 +234,7 @@ impl Shared {
         let mut batch = Vec::new();
         loop {
             self.take(&mut batch);
-            for job in batch.drain(..) {
-                job.finish(Some(&closed()));
-            }
+            fail_closed(&mut batch);
             if !self.release() {
                 return;
             }
@@ -292,21 +290,30 @@ impl Shared {
                 std::thread::sleep(GATHER);
                 self.take(batch);
             }
-            if !batch.is_empty() {
-                let guard = conn::lock(&self.slot);
-                match guard.as_ref() {
-                    Some(conn) => run_batch(conn, batch, kept, &self.commits, false),
-                    None => {
-                        for job in batch.drain(..) {
-                            job.finish(Some(&closed()));
-                        }
-                    }
-                }
-            }
+            self.run_waiting(batch, kept);
             if !self.release() {
                 return;
             }
         }
+    }
+
+    /// Runs `batch` on the writer connection, waiting for it and for the write lock (busy timeout);
+    /// fails it as closed if the connection is gone.
+    fn run_waiting(&self, batch: &mut Vec<Box<dyn Job>>, kept: &mut Vec<Box<dyn Job>>) {
+        if batch.is_empty() {
+            return;
+        }
+        let guard = conn::lock(&self.slot);
+        match guard.as_ref() {
+            Some(conn) => run_batch(conn, batch, kept, &self.commits, false),
+            None => fail_closed(batch),
+        }
+    }
+}
+
+fn fail_closed(batch: &mut Vec<Box<dyn Job>>) {
+    for job in batch.drain(..) {
+        job.finish(Some(&closed()));
     }
 }
 
@@ -485,19 +492,7 @@ fn run(shared: &Shared, inbox: &mpsc::Receiver<Signal>) {
                     std::thread::yield_now();
                 }
                 batch.extend(rest);
-                if !batch.is_empty() {
-                    let guard = conn::lock(&shared.slot);
-                    match guard.as_ref() {
-                        Some(conn) => {
-                            run_batch(conn, &mut batch, &mut kept, &shared.commits, false)
-                        }
-                        None => {
-                            for job in batch.drain(..) {
-                                job.finish(Some(&closed()));
-                            }
-                        }
-                    }
-                }
+                shared.run_waiting(&mut batch, &mut kept);
                 shared.leading.store(false, Ordering::SeqCst);
                 return;
             }
@@ -714,6 +709,35 @@ mod tests {
         writer.stop();
     }
 
+    /// Starts a write inserting `keys` that holds its batch (and the lead) until the returned sender
+    /// sends, and returns once it runs.
+    async fn holding_write(
+        writer: &Arc<Writer>,
+        keys: Vec<i64>,
+    ) -> (
+        tokio::task::JoinHandle<StoreResult<()>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let write = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |conn| {
+                        started_tx.send(()).unwrap();
+                        go_rx.recv().unwrap();
+                        keys.iter().try_for_each(|&k| insert(k)(conn))
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+            .await
+            .unwrap();
+        (write, go_tx)
+    }
+
     /// Queues `ops` behind a write (inserting `first`) that holds the thread, so that they all run in
     /// one batch, calls `before_release` once they are queued, and returns their results in order.
     /// Each op is `(guarded, keys)`: it inserts the keys in order.
@@ -723,23 +747,7 @@ mod tests {
         ops: Vec<(bool, Vec<i64>)>,
         before_release: impl FnOnce(),
     ) -> Vec<StoreResult<()>> {
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let writer = writer.clone();
-            async move {
-                writer
-                    .write(move |conn| {
-                        started_tx.send(()).unwrap();
-                        go_rx.recv().unwrap();
-                        first.iter().try_for_each(|&k| insert(k)(conn))
-                    })
-                    .await
-            }
-        });
-        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
-            .await
-            .unwrap();
+        let (first, go_tx) = holding_write(writer, first).await;
         let mut queued = Vec::new();
         for (guarded, keys) in ops {
             let writer = writer.clone();
@@ -983,23 +991,7 @@ mod tests {
         let path = dir.path().join("w.db");
         let (_slot, writer) = open(&path, Duration::from_secs(5));
         let writer = Arc::new(writer);
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let writer = writer.clone();
-            async move {
-                writer
-                    .write(move |conn| {
-                        started_tx.send(()).unwrap();
-                        go_rx.recv().unwrap();
-                        insert(1)(conn)
-                    })
-                    .await
-            }
-        });
-        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
-            .await
-            .unwrap();
+        let (first, go_tx) = holding_write(&writer, vec![1]).await;
         let second = tokio::spawn({
             let writer = writer.clone();
             async move { writer.write(insert(2)).await }
