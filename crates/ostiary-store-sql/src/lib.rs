@@ -29,7 +29,8 @@
 //! - **One writer connection** (see `sqlite/writer.rs`). Callers queue their write and await its
 //!   answer; whoever runs the next batch (the caller that found none running, if it can start a
 //!   transaction at once under `synchronous = NORMAL`, else the store's writer thread) takes everything
-//!   queued meanwhile (at most 256 operations), runs it in **one** `BEGIN IMMEDIATE` transaction,
+//!   queued meanwhile (at most 256 operations; the caller first yields to the runtime once, so that the
+//!   writes of the tasks runnable beside it join), runs it in **one** `BEGIN IMMEDIATE` transaction,
 //!   commits once, and only then answers every caller. Each operation runs inside its own `SAVEPOINT` (a failing operation is rolled back
 //!   to its savepoint and fails alone; a panicking one likewise), except the hot writes (code insert,
 //!   code exchange and consume, `create_family`, rotation), which refuse only before their first

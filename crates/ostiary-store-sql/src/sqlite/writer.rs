@@ -37,7 +37,8 @@
 //! writer connection free within [`INLINE_TRIES`] tries (a read on it holds it for microseconds; the
 //! caller stops trying as soon as the checkpoint thread, which holds it for milliseconds, wants it)
 //! and `BEGIN IMMEDIATE` granted at once (busy timeout zero: another process, the CLI, may hold the
-//! write lock). It then runs the writes that queued meanwhile
+//! write lock), after yielding to the runtime once (see *Gathering on a caller's thread* below). It
+//! then runs the writes that queued meanwhile
 //! as further batches, up to [`INLINE_ROUNDS`] in all, and hands the lead to the writer thread if more
 //! are still waiting. Whatever it cannot run at once goes to the writer thread, which waits for the
 //! connection and the lock (busy timeout) and, with `synchronous = FULL`, runs every batch: a Tokio
@@ -50,6 +51,17 @@
 //! 11–14 % (SSO): refresh +10 % rotations/s (four alternating pairs: +1 to +24 %), p50 2.1–2.5
 //! instead of 2.3–3.1 ms, SSO unchanged (−13 to +5 %), for 6–10 % more server CPU per operation
 //! (smaller batches: more commits). Measured with `benches/run-load.sh`'s suite, see the README.
+//!
+//! **Gathering on a caller's thread.** A caller that takes the lead yields to the runtime once before
+//! its first batch: the tasks already runnable on its worker run first (parsing requests, signing
+//! tokens), and the writes they queue join its batch. Nothing waits idle for this: with no other task
+//! runnable the caller is back at once. Running at once instead, a batch was what queued during the
+//! previous one, and each commit rewrote the same right-most pages to the WAL. Refresh and SSO at 32
+//! clients, three alternating pairs each: the server's CPU per operation (beside the generator's own
+//! per request) 2.56–2.79 → 2.29–2.45 for a rotation and 2.53–2.68 → 2.33–2.42 for a sign-in, SQLite
+//! page writes (WAL frames and checkpoint copies, `pwrite` calls per response) 4.9–5.3 → 3.0 and
+//! 10.2 → 7.1, and no more idle cores (10–13 %). Yielding up to four times while the queue grew
+//! measured the same as once.
 //!
 //! **Gathering** (the writer thread only). When the thread finds more than one queued write, writes
 //! are arriving concurrently, and it waits [`GATHER`] (100 µs) for more before it begins the
@@ -348,6 +360,26 @@ impl Drop for Unwinding<'_> {
     }
 }
 
+/// Holds the lead while its holder yields before its first batch. If the holder's future is dropped
+/// there (its request was cancelled), the lead and what is queued go to the thread, so that no write
+/// waits for a lead nobody holds.
+struct Yielding<'a>(Option<(&'a Shared, &'a mpsc::Sender<Signal>)>);
+
+impl Yielding<'_> {
+    /// The holder is back: it runs the batches itself.
+    fn done(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Yielding<'_> {
+    fn drop(&mut self) {
+        if let Some((shared, signals)) = self.0.take() {
+            shared.hand_to_thread(signals);
+        }
+    }
+}
+
 /// The group-commit writer of one store: its queue, and the thread that runs batches no caller can
 /// run without waiting. Stops when told to, or when the writer is dropped (the thread holds no
 /// sender of its signals).
@@ -402,8 +434,9 @@ impl Writer {
     /// Queues `op`, guarded by a savepoint of its own or not, and waits for the commit of the
     /// transaction it ran in. An unguarded `op` must refuse (return `Err`) only before its first
     /// change: failing after one rolls back every operation batched before it (see the module docs).
-    /// If no batch is running, the caller runs this one itself (see the module docs), so the future's
-    /// first poll may run writes for up to [`INLINE_ROUNDS`] batches; it never waits for a lock there.
+    /// If no batch is running, the caller runs this one itself (see the module docs): it yields to the
+    /// runtime once, and the future's next poll may run writes for up to [`INLINE_ROUNDS`] batches; it
+    /// never waits for a lock there.
     pub(super) async fn queue<T, F>(&self, guarded: bool, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -428,6 +461,11 @@ impl Writer {
             let signals = &self.signals;
             let _unwinding = Unwinding(shared, signals);
             if shared.inline {
+                // Gathering on a caller's thread (see the module docs): the tasks already runnable
+                // here run first, and the writes they queue join this batch.
+                let yielding = Yielding(Some((shared, signals)));
+                tokio::task::yield_now().await;
+                yielding.done();
                 let mut batch = Vec::new();
                 let mut kept = Vec::new();
                 let mut rounds = 0;
@@ -1029,6 +1067,60 @@ mod tests {
     }
 
     /// After stop, writes fail as closed instead of hanging.
+    /// A caller that takes the lead yields before its batch, so the writes of tasks runnable beside it
+    /// join that batch: on one thread, all of them (one write at a time would be eight commits).
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_runnable_together_share_the_leaders_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let (_slot, writer) = open(&path, Duration::from_secs(5));
+        let writer = Arc::new(writer);
+        let writes: Vec<_> = (0..8)
+            .map(|k| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.write(insert(k)).await })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        assert_eq!(count(&path), 8);
+        assert_eq!(writer.commits(), 1);
+        writer.stop();
+    }
+
+    /// A caller dropped while it yields with the lead (its request cancelled) leaves the batch to the
+    /// thread: the write queued behind it completes, and so does its own.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_leader_cancelled_while_yielding_leaves_its_batch_to_the_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let (_slot, writer) = open(&path, Duration::from_secs(5));
+        let writer = Arc::new(writer);
+        let mut first = Box::pin(writer.write(insert(1)));
+        // One poll: the write is queued, and its caller holds the lead and yields.
+        tokio::select! {
+            biased;
+            _ = &mut first => panic!("the lead yields before its batch"),
+            () = std::future::ready(()) => {}
+        }
+        let second = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(insert(2)).await }
+        });
+        // The second write queues behind the lead.
+        tokio::task::yield_now().await;
+        assert!(!second.is_finished());
+        drop(first);
+        tokio::time::timeout(Duration::from_secs(30), second)
+            .await
+            .expect("the thread ran the batch")
+            .unwrap()
+            .unwrap();
+        assert_eq!(count(&path), 2);
+        writer.stop();
+    }
+
     #[tokio::test]
     async fn writes_after_stop_fail() {
         let dir = tempfile::tempdir().unwrap();
