@@ -90,7 +90,9 @@ impl<S: Store> Provider<S> {
             }
             Presented::Unknown => return Ok(INACTIVE.to_owned()),
         };
-        serde_json::to_string(&body).map_err(|_| OAuthError::server_error())
+        // Ids, the issuer and the scope: a few hundred bytes.
+        crate::json::to_string(&body, 2 * crate::json::OVERHEAD)
+            .map_err(|_| OAuthError::server_error())
     }
 }
 

@@ -57,6 +57,7 @@ mod config;
 pub mod discovery;
 mod error;
 mod introspect;
+mod json;
 mod keys;
 mod params;
 mod password;

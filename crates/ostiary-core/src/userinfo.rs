@@ -100,7 +100,8 @@ impl<S: Store> Provider<S> {
             sub: user.id.to_string(),
             claims: standard_claims(&user, &grant.token.scope),
         };
-        serde_json::to_string(&body).map_err(|_| {
+        // Names, e-mail and the like: a few hundred bytes.
+        crate::json::to_string(&body, 2 * crate::json::OVERHEAD).map_err(|_| {
             BearerError::Error(
                 ErrorCode::ServerError,
                 "the server could not complete the request",

@@ -166,7 +166,12 @@ impl<S> Provider<S> {
             scope: grant.scope.to_string(),
             id_token,
         };
-        serde_json::to_string(&body).map_err(|_| OAuthError::server_error())
+        let capacity = crate::json::OVERHEAD
+            + body.access_token.len()
+            + body.refresh_token.map_or(0, str::len)
+            + body.scope.len()
+            + body.id_token.as_ref().map_or(0, String::len);
+        crate::json::to_string(&body, capacity).map_err(|_| OAuthError::server_error())
     }
 
     /// A JWT access token (RFC 9068) with the minted `jti` (whose digest the store keeps).
