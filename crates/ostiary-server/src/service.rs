@@ -37,6 +37,10 @@ pub(crate) struct App<S> {
     pub(crate) sign_ins: Semaphore,
     /// The platform's display name, shown on every page.
     platform: String,
+    /// The discovery documents, fixed for the provider's lifetime: each response shares these bytes
+    /// instead of copying ~1.5 KB (a copy and, above 1 KiB, one of glibc's slower allocations).
+    openid_configuration: Bytes,
+    oauth_metadata: Bytes,
 }
 
 impl<S> App<S> {
@@ -80,10 +84,15 @@ impl<S: Store> OstiaryService<S> {
         let cookies = CookiePolicy::new(https);
         let platform = provider.config().platform_name.clone();
         let sign_ins = Semaphore::new(config.max_concurrent_sign_ins.max(1));
+        let openid_configuration =
+            Bytes::copy_from_slice(provider.openid_configuration_json().as_bytes());
+        let oauth_metadata = Bytes::copy_from_slice(provider.oauth_metadata_json().as_bytes());
         Self {
             app: Arc::new(App {
                 https,
                 platform,
+                openid_configuration,
+                oauth_metadata,
                 sign_ins,
                 provider,
                 config,
@@ -151,12 +160,8 @@ where
         Route::Revoke => handlers::token::revoke(app, &parts, body).await,
         Route::Introspect => handlers::token::introspect(app, &parts, body).await,
         Route::Userinfo => handlers::userinfo::userinfo(app, &parts, body).await,
-        Route::OpenidConfiguration => {
-            response::public_json(app.provider.openid_configuration_json().to_owned())
-        }
-        Route::OauthMetadata => {
-            response::public_json(app.provider.oauth_metadata_json().to_owned())
-        }
+        Route::OpenidConfiguration => response::public_json(app.openid_configuration.clone()),
+        Route::OauthMetadata => response::public_json(app.oauth_metadata.clone()),
         Route::Jwks => response::public_json(app.provider.jwks_json()),
         Route::Healthz => response::text(http::StatusCode::OK, "ok\n"),
         Route::Stylesheet => response::stylesheet(pages::STYLESHEET),

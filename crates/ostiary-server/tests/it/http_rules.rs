@@ -206,6 +206,12 @@ pub async fn discovery_and_jwks_are_served_and_match_the_issuer<S: Backend>() {
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
         let json = reply.json();
         assert_eq!(json["issuer"], h.issuer.as_str());
+        // Each path serves its own document: only OpenID Provider metadata names UserInfo.
+        assert_eq!(
+            json.get("userinfo_endpoint").is_some(),
+            path.ends_with("openid-configuration"),
+            "{path}"
+        );
         for endpoint in [
             "authorization_endpoint",
             "token_endpoint",
