@@ -54,16 +54,21 @@ impl Minted {
         client: &Client,
         with_refresh: bool,
     ) -> Option<Self> {
-        let (access, access_digest) = keyring.mint(access_kind(client)).ok()?;
-        let refresh = if with_refresh {
-            Some(keyring.mint(SecretKind::RefreshToken).ok()?)
-        } else {
-            None
-        };
+        let kind = access_kind(client);
+        if !with_refresh {
+            let (access, access_digest) = keyring.mint(kind).ok()?;
+            return Some(Self {
+                access,
+                access_digest,
+                refresh: None,
+            });
+        }
+        let [(access, access_digest), refresh] =
+            keyring.mint_pair(kind, SecretKind::RefreshToken).ok()?;
         Some(Self {
             access,
             access_digest,
-            refresh,
+            refresh: Some(refresh),
         })
     }
 

@@ -27,6 +27,31 @@ fn secrets_are_unique() {
 }
 
 #[test]
+fn a_minted_pair_is_two_independent_secrets_of_their_kinds() {
+    let ring = keyring();
+    let [(access, access_digest), (refresh, refresh_digest)] = ring
+        .mint_pair(SecretKind::AccessToken, SecretKind::RefreshToken)
+        .unwrap();
+    assert_eq!(
+        ring.digest(SecretKind::AccessToken, access.expose_secret()),
+        Ok(access_digest)
+    );
+    assert_eq!(
+        ring.digest(SecretKind::RefreshToken, refresh.expose_secret()),
+        Ok(refresh_digest)
+    );
+    // One draw from the RNG, split: the two random parts (after the time) must not overlap.
+    let random =
+        |s: &BearerSecret| s.expose_secret().rsplit('_').next().unwrap()[TIME_CHARS..].to_owned();
+    assert_ne!(random(&access), random(&refresh));
+    assert_ne!(access_digest, refresh_digest);
+    let [(again, _), _] = ring
+        .mint_pair(SecretKind::AccessToken, SecretKind::RefreshToken)
+        .unwrap();
+    assert_ne!(random(&again), random(&access));
+}
+
+#[test]
 fn wrong_kind_is_refused_before_any_lookup() {
     let ring = keyring();
     let (secret, _) = ring.mint(SecretKind::AccessToken).unwrap();
