@@ -274,11 +274,9 @@ impl DigestKeyring {
         first: SecretKind,
         second: SecretKind,
     ) -> Result<[(BearerSecret, Digest); 2], ring::error::Unspecified> {
-        let mut random = Zeroizing::new([0u8; 2 * RANDOM_BYTES]);
-        self.rng.fill(random.as_mut())?;
-        let (a, b) = random.split_at(RANDOM_BYTES);
-        let a: &[u8; RANDOM_BYTES] = a.try_into().map_err(|_| ring::error::Unspecified)?;
-        let b: &[u8; RANDOM_BYTES] = b.try_into().map_err(|_| ring::error::Unspecified)?;
+        let mut random = Zeroizing::new([[0u8; RANDOM_BYTES]; 2]);
+        self.rng.fill(random.as_flattened_mut())?;
+        let [a, b] = &*random;
         Ok([self.mint_from(first, a)?, self.mint_from(second, b)?])
     }
 
