@@ -1,6 +1,7 @@
 //! Logs: `tracing` to standard error, as text or JSON lines, filtered by `log.filter` / `OSTIARY_LOG`.
 
 mod batch;
+mod text;
 
 use std::io::IsTerminal as _;
 
@@ -61,7 +62,7 @@ where
     W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
     match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.event_format(text::TextFormat::default()).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     }
 }
