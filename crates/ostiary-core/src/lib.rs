@@ -76,6 +76,6 @@ pub use params::{MAX_INPUT_LEN, MAX_NAME_LEN, MAX_PARAMS, MAX_VALUE_LEN, Params,
 pub use password::{
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PasswordError, PasswordHasher, normalize_login,
 };
-pub use provider::{Provider, SetupError, Startup};
+pub use provider::{JwksDocument, Provider, SetupError, Startup};
 pub use token::parse_basic as parse_basic_credentials;
 pub use userinfo::bearer_token;

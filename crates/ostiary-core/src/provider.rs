@@ -138,6 +138,12 @@ impl<S: Store> Provider<S> {
         self.inner.keys.get().jwks_json().to_owned()
     }
 
+    /// The same JWKS document without a copy: it shares the current key set's serialized document
+    /// (for example as the body of a response, with `bytes::Bytes::from_owner`).
+    pub fn jwks_document(&self) -> JwksDocument {
+        JwksDocument(self.inner.keys.get())
+    }
+
     /// Re-reads the signing keys from the store: call periodically when several instances share a store.
     pub async fn reload_keys(&self) -> Result<(), KeyManagementError> {
         self.inner.keys.reload(&self.inner.store).await
@@ -198,5 +204,31 @@ impl<S> Provider<S> {
 
     pub(crate) fn issuer(&self) -> &str {
         self.inner.config.issuer.as_str()
+    }
+}
+
+/// The JWKS document of one key set (see [`Provider::jwks_document`]): its bytes, shared with the key
+/// set that serialized them.
+#[derive(Clone)]
+pub struct JwksDocument(Arc<KeySet>);
+
+impl AsRef<[u8]> for JwksDocument {
+    fn as_ref(&self) -> &[u8] {
+        self.0.jwks_json().as_bytes()
+    }
+}
+
+impl AsRef<str> for JwksDocument {
+    fn as_ref(&self) -> &str {
+        self.0.jwks_json()
+    }
+}
+
+impl std::fmt::Debug for JwksDocument {
+    /// The document's length only: the key set it shares also holds the private keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksDocument")
+            .field("len", &self.0.jwks_json().len())
+            .finish()
     }
 }

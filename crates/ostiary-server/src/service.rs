@@ -162,7 +162,7 @@ where
         Route::Userinfo => handlers::userinfo::userinfo(app, &parts, body).await,
         Route::OpenidConfiguration => response::public_json(app.openid_configuration.clone()),
         Route::OauthMetadata => response::public_json(app.oauth_metadata.clone()),
-        Route::Jwks => response::public_json(app.provider.jwks_json()),
+        Route::Jwks => response::public_json(Bytes::from_owner(app.provider.jwks_document())),
         Route::Healthz => response::text(http::StatusCode::OK, "ok\n"),
         Route::Stylesheet => response::stylesheet(pages::STYLESHEET),
     }

@@ -312,6 +312,17 @@ async fn discovery_advertises_exactly_what_is_supported() {
         2,
         "the active and the next key"
     );
+    // The shared document is the same bytes.
+    let document = h.provider.jwks_document();
+    assert_eq!(AsRef::<str>::as_ref(&document), h.provider.jwks_json());
+    assert_eq!(
+        AsRef::<[u8]>::as_ref(&document),
+        h.provider.jwks_json().as_bytes()
+    );
+    assert!(
+        !format!("{document:?}").contains("\"d\""),
+        "no key material"
+    );
 }
 
 #[tokio::test]
