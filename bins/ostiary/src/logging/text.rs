@@ -138,6 +138,13 @@ impl Fields<'_> {
         self.writer.write_char('=')
     }
 
+    /// A `name=value` field, `value` writing the value.
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+        if self.start(field) {
+            self.result = self.name(field).and_then(|()| value(&mut self.writer));
+        }
+    }
+
     /// The message, escaping terminal control characters when the writer asks for it.
     fn message(&mut self, text: fmt::Arguments<'_>) -> fmt::Result {
         if self.sanitize {
@@ -150,54 +157,31 @@ impl Fields<'_> {
 
 impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.start(field) {
-            return;
+        if field.name() != "message" {
+            self.field(field, |w| quoted(w, value));
+        } else if self.start(field) {
+            self.result = self.message(format_args!("{value}"));
         }
-        self.result = if field.name() == "message" {
-            self.message(format_args!("{value}"))
-        } else {
-            self.name(field)
-                .and_then(|()| quoted(&mut self.writer, value))
-        };
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if !self.start(field) {
-            return;
-        }
-        self.result = self
-            .name(field)
-            .and_then(|()| decimal(&mut self.writer, value, false));
+        self.field(field, |w| decimal(w, value, false));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if !self.start(field) {
-            return;
-        }
-        self.result = self
-            .name(field)
-            .and_then(|()| decimal(&mut self.writer, value.unsigned_abs(), value < 0));
+        self.field(field, |w| decimal(w, value.unsigned_abs(), value < 0));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if !self.start(field) {
-            return;
-        }
-        self.result = self
-            .name(field)
-            .and_then(|()| self.writer.write_str(if value { "true" } else { "false" }));
+        self.field(field, |w| w.write_str(if value { "true" } else { "false" }));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if !self.start(field) {
-            return;
+        if field.name() != "message" {
+            self.field(field, |w| write!(w, "{value:?}"));
+        } else if self.start(field) {
+            self.result = self.message(format_args!("{value:?}"));
         }
-        self.result = if field.name() == "message" {
-            self.message(format_args!("{value:?}"))
-        } else {
-            self.name(field)
-                .and_then(|()| write!(self.writer, "{value:?}"))
-        };
     }
 }
 
@@ -306,11 +290,7 @@ impl Timestamp {
         let mut line = [0u8; 28];
         line[..19].copy_from_slice(&self.second);
         line[19] = b'.';
-        let mut micros = self.micros;
-        for at in (20..26).rev() {
-            line[at] = b'0' + u8::try_from(micros % 10).unwrap_or(0);
-            micros /= 10;
-        }
+        digits(&mut line[20..26], u64::from(self.micros));
         line[26] = b'Z';
         line[27] = b' ';
         // Only ASCII was written.
@@ -320,35 +300,28 @@ impl Timestamp {
 
 /// `YYYY-MM-DDTHH:MM:SS` (UTC) for `secs` after the Unix epoch, years 1970–9999 only.
 fn civil(secs: u64) -> Option<[u8; 19]> {
-    let days = i64::try_from(secs / 86_400).ok()?;
     let in_day = secs % 86_400;
-    // Howard Hinnant's days-to-civil, for days since 1970-01-01.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::output::civil_from_days(i64::try_from(secs / 86_400).ok()?);
     if !(1970..=9999).contains(&year) {
         return None;
     }
     let mut text = *b"0000-00-00T00:00:00";
-    let mut put = |at: usize, width: usize, mut value: u64| {
-        for i in (at..at + width).rev() {
-            text[i] = b'0' + u8::try_from(value % 10).unwrap_or(0);
-            value /= 10;
-        }
-    };
-    put(0, 4, u64::try_from(year).ok()?);
-    put(5, 2, u64::try_from(month).ok()?);
-    put(8, 2, u64::try_from(day).ok()?);
-    put(11, 2, in_day / 3600);
-    put(14, 2, in_day % 3600 / 60);
-    put(17, 2, in_day % 60);
+    digits(&mut text[0..4], u64::try_from(year).ok()?);
+    digits(&mut text[5..7], u64::try_from(month).ok()?);
+    digits(&mut text[8..10], u64::try_from(day).ok()?);
+    digits(&mut text[11..13], in_day / 3600);
+    digits(&mut text[14..16], in_day % 3600 / 60);
+    digits(&mut text[17..19], in_day % 60);
     Some(text)
+}
+
+/// `value`'s last `out.len()` decimal digits into `out`, zero-padded.
+fn digits(out: &mut [u8], mut value: u64) {
+    for digit in out.iter_mut().rev() {
+        // A digit, 0–9, always fits.
+        *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
+        value /= 10;
+    }
 }
 
 #[cfg(test)]
