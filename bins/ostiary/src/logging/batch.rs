@@ -11,10 +11,10 @@
 //!
 //! Why 20 ms and not less: every wake-up of the thread takes a core from whatever ran there, and on two
 //! cores that showed. With 2 ms (~430 batches a second under 32 clients' discovery GETs), the load
-//! generator sharing the machine got 1.04 of the two cores instead of 1.15 and the whole machine 1.73
-//! instead of 1.84 (21 runs of each); with 20 ms the cores were as busy as with the access log off, and
-//! the same binary served 9 % more discovery GETs (median of eight alternating runs, 53.5k against
-//! 49.2k/s). A line still reaches the output within ~20 ms, and a graceful stop writes everything.
+//! generator sharing the machine got 1.05 of the two cores instead of 1.14 and the whole machine 1.73
+//! instead of 1.84 (medians of 29 and 21 runs); with 20 ms the cores were as busy as with the access
+//! log off, and the same binary served 9 % more discovery GETs (median of eight alternating runs,
+//! 53.5k against 49.2k/s). A line still reaches the output within ~20 ms, and a graceful stop writes everything.
 //!
 //! Nothing is dropped. A request never waits for the write itself, only for the mutex that appends its
 //! line; when [`LIMIT`] bytes are waiting (the output is slower than the logging), writers wait until the
