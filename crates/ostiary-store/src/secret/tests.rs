@@ -40,9 +40,11 @@ fn a_minted_pair_is_two_independent_secrets_of_their_kinds() {
         ring.digest(SecretKind::RefreshToken, refresh.expose_secret()),
         Ok(refresh_digest)
     );
-    // One draw from the RNG, split: the two random parts (after the time) must not overlap.
-    let random =
-        |s: &BearerSecret| s.expose_secret().rsplit('_').next().unwrap()[TIME_CHARS..].to_owned();
+    // One draw from the RNG, split: the two random parts (after the time) must not overlap. The body
+    // follows the kind and the key id (`ort_t1_…`); it is base64url and may itself contain `_`.
+    let random = |s: &BearerSecret| {
+        s.expose_secret().splitn(3, '_').nth(2).unwrap()[TIME_CHARS..].to_owned()
+    };
     assert_ne!(random(&access), random(&refresh));
     assert_ne!(access_digest, refresh_digest);
     let [(again, _), _] = ring
