@@ -201,24 +201,15 @@ fn quoted(writer: &mut Writer<'_>, value: &str) -> fmt::Result {
 }
 
 /// An integer in decimal, as `Debug` writes it.
-fn decimal(writer: &mut Writer<'_>, mut value: u64, negative: bool) -> fmt::Result {
-    let mut digits = [0u8; 21];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // A digit, 0–9, always fits.
-        digits[at] = b'0' + u8::try_from(value % 10).unwrap_or(0);
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
+fn decimal(writer: &mut Writer<'_>, value: u64, negative: bool) -> fmt::Result {
+    let mut text = [0u8; 20];
+    let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+    digits(&mut text[..len], value);
     if negative {
-        at -= 1;
-        digits[at] = b'-';
+        writer.write_char('-')?;
     }
-    // Only ASCII digits and '-' were written.
-    writer.write_str(std::str::from_utf8(&digits[at..]).map_err(|_| fmt::Error)?)
+    // Only ASCII digits were written.
+    writer.write_str(std::str::from_utf8(&text[..len]).map_err(|_| fmt::Error)?)
 }
 
 /// The default format's escaping of a message for a terminal: C0 escape, bell, backspace, form feed

@@ -319,9 +319,10 @@ async fn discovery_advertises_exactly_what_is_supported() {
         AsRef::<[u8]>::as_ref(&document),
         h.provider.jwks_json().as_bytes()
     );
-    assert!(
-        !format!("{document:?}").contains("\"d\""),
-        "no key material"
+    // Debug gives the length only, not the key set it shares (whose own Debug lists the keys).
+    assert_eq!(
+        format!("{document:?}"),
+        format!("JwksDocument {{ len: {} }}", h.provider.jwks_json().len())
     );
 }
 
