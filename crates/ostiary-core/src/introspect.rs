@@ -12,9 +12,9 @@ use crate::resource::Presented;
 struct Introspection<'a> {
     active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<String>,
+    scope: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<String>,
+    client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -24,7 +24,7 @@ struct Introspection<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<String>,
+    aud: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<&'a str>,
 }
@@ -47,23 +47,29 @@ impl<S: Store> Provider<S> {
         };
         let now = self.now();
         let issuer = self.issuer();
-        let body = match self.classify(token) {
+        let client_id = client.id.to_string();
+        // Ids, the issuer and the scope: a few hundred bytes.
+        let write = |body: &Introspection<'_>| {
+            crate::json::to_string(body, 2 * crate::json::OVERHEAD)
+                .map_err(|_| OAuthError::server_error())
+        };
+        match self.classify(token) {
             Presented::Access(digest) => {
                 match self.find_access(digest).await.map_err(server_error)? {
                     Some(g) if g.is_active(now) && g.family.client_id == client.id => {
-                        Introspection {
+                        write(&Introspection {
                             active: true,
-                            scope: Some(g.token.scope.to_string()),
-                            client_id: Some(client.id.to_string()),
+                            scope: Some(g.token.scope.as_str()),
+                            client_id: Some(&client_id),
                             token_type: Some("Bearer"),
                             exp: Some(g.token.expires_at),
                             iat: Some(g.token.issued_at),
                             sub: Some(g.family.subject.sub()),
-                            aud: Some(client.id.to_string()),
+                            aud: Some(&client_id),
                             iss: Some(issuer),
-                        }
+                        })
                     }
-                    _ => return Ok(INACTIVE.to_owned()),
+                    _ => Ok(INACTIVE.to_owned()),
                 }
             }
             Presented::Refresh(digest) => {
@@ -74,25 +80,22 @@ impl<S: Store> Provider<S> {
                             && now < g.token.expires_at
                             && g.family.client_id == client.id =>
                     {
-                        Introspection {
+                        write(&Introspection {
                             active: true,
-                            scope: Some(g.family.scope.to_string()),
-                            client_id: Some(client.id.to_string()),
+                            scope: Some(g.family.scope.as_str()),
+                            client_id: Some(&client_id),
                             exp: Some(g.token.expires_at),
                             iat: Some(g.token.issued_at),
                             sub: Some(g.family.subject.sub()),
                             iss: Some(issuer),
                             ..Introspection::default()
-                        }
+                        })
                     }
-                    _ => return Ok(INACTIVE.to_owned()),
+                    _ => Ok(INACTIVE.to_owned()),
                 }
             }
-            Presented::Unknown => return Ok(INACTIVE.to_owned()),
-        };
-        // Ids, the issuer and the scope: a few hundred bytes.
-        crate::json::to_string(&body, 2 * crate::json::OVERHEAD)
-            .map_err(|_| OAuthError::server_error())
+            Presented::Unknown => Ok(INACTIVE.to_owned()),
+        }
     }
 }
 

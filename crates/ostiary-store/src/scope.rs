@@ -1,6 +1,5 @@
 //! OAuth scopes (RFC 6749 §3.3).
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -27,33 +26,44 @@ pub enum ScopeError {
 
 /// A set of scope tokens, kept sorted and without duplicates.
 ///
-/// Its string form (RFC 6749 §3.3) is the tokens joined by single spaces, in sorted order.
+/// Its string form (RFC 6749 §3.3) is the tokens joined by single spaces, in sorted order. That form is
+/// also how the set is held: one string, so a set is cloned, stored and written out with one allocation
+/// or none, however many tokens it has (a refresh handled ~20 allocations of scope sets before).
 #[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ScopeSet(BTreeSet<String>);
+pub struct ScopeSet(String);
 
 impl ScopeSet {
     /// The empty set.
     pub fn new() -> Self {
-        Self(BTreeSet::new())
+        Self(String::new())
     }
 
     /// Parses a space-delimited scope value (RFC 6749 §3.3). Tokens are case-sensitive; duplicates are
     /// merged. The empty string is the empty set. Runs of spaces, leading or trailing spaces and any other
     /// whitespace are refused: the grammar allows exactly one `%x20` between tokens.
     pub fn parse(value: &str) -> Result<Self, ScopeError> {
-        let mut set = BTreeSet::new();
         if value.is_empty() {
-            return Ok(Self(set));
+            return Ok(Self::new());
         }
+        // A value already in the set's form (every stored scope, and most requested ones) is
+        // validated in one pass and kept as it is.
+        let mut previous: Option<&str> = None;
+        let mut count = 0;
+        let mut sorted = true;
         for token in value.split(' ') {
             validate_token(token)?;
-            set.insert(token.to_owned());
-            if set.len() > MAX_SCOPE_TOKENS {
+            sorted &= previous.is_none_or(|previous| previous < token);
+            previous = Some(token);
+            count += 1;
+        }
+        if sorted {
+            if count > MAX_SCOPE_TOKENS {
                 return Err(ScopeError::TooMany);
             }
+            return Ok(Self(value.to_owned()));
         }
-        Ok(Self(set))
+        Self::from_valid(value.split(' ').collect())
     }
 
     /// Builds a set from tokens, validating each one.
@@ -62,36 +72,50 @@ impl ScopeSet {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut set = BTreeSet::new();
-        for token in tokens {
+        let tokens: Vec<S> = tokens.into_iter().collect();
+        let mut valid = Vec::with_capacity(tokens.len());
+        for token in &tokens {
             let token = token.as_ref();
             validate_token(token)?;
-            set.insert(token.to_owned());
-            if set.len() > MAX_SCOPE_TOKENS {
-                return Err(ScopeError::TooMany);
-            }
+            valid.push(token);
         }
-        Ok(Self(set))
+        Self::from_valid(valid)
     }
 
-    /// Whether the set holds `token`.
+    /// The set of `tokens`, each already validated: sorted, merged, counted and joined.
+    fn from_valid(mut tokens: Vec<&str>) -> Result<Self, ScopeError> {
+        tokens.sort_unstable();
+        tokens.dedup();
+        if tokens.len() > MAX_SCOPE_TOKENS {
+            return Err(ScopeError::TooMany);
+        }
+        Ok(Self(tokens.join(" ")))
+    }
+
+    /// Whether `token` is in the set.
     pub fn contains(&self, token: &str) -> bool {
-        self.0.contains(token)
+        self.iter().any(|t| t == token)
     }
 
     /// Whether every token of `self` is in `other`.
     pub fn is_subset(&self, other: &ScopeSet) -> bool {
-        self.0.is_subset(&other.0)
+        // Both sides are sorted: one walk through `other`.
+        let mut others = other.iter();
+        self.iter()
+            .all(|token| others.by_ref().any(|candidate| candidate == token))
     }
 
-    /// The tokens of `self` that are not in `other`.
+    /// Tokens of `self` that are not in `other`.
     pub fn difference<'a>(&'a self, other: &'a ScopeSet) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.difference(&other.0).map(String::as_str)
+        self.iter().filter(move |token| !other.contains(token))
     }
 
-    /// The union of both sets.
+    /// The tokens of both sets.
     pub fn union(&self, other: &ScopeSet) -> ScopeSet {
-        Self(self.0.union(&other.0).cloned().collect())
+        let mut tokens: Vec<&str> = self.iter().chain(other.iter()).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        Self(tokens.join(" "))
     }
 
     /// Whether the set is empty.
@@ -99,14 +123,25 @@ impl ScopeSet {
         self.0.is_empty()
     }
 
-    /// The number of tokens.
+    /// Number of tokens.
     pub fn len(&self) -> usize {
-        self.0.len()
+        if self.0.is_empty() {
+            0
+        } else {
+            self.0.bytes().filter(|&b| b == b' ').count() + 1
+        }
     }
 
     /// The tokens in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        // The empty set's string splits into one empty piece; no other piece is empty.
+        self.0.split(' ').filter(|token| !token.is_empty())
+    }
+
+    /// The scope value (RFC 6749 §3.3): the tokens in sorted order, joined by single spaces. The same
+    /// text as `to_string()`, without the copy.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -130,15 +165,7 @@ fn validate_token(token: &str) -> Result<(), ScopeError> {
 
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for token in &self.0 {
-            if !first {
-                f.write_str(" ")?;
-            }
-            f.write_str(token)?;
-            first = false;
-        }
-        Ok(())
+        f.write_str(&self.0)
     }
 }
 
@@ -158,7 +185,7 @@ impl TryFrom<String> for ScopeSet {
 
 impl From<ScopeSet> for String {
     fn from(value: ScopeSet) -> String {
-        value.to_string()
+        value.0
     }
 }
 
@@ -216,6 +243,81 @@ mod tests {
         assert!(!asked.is_subset(&granted));
         assert_eq!(asked.difference(&granted).collect::<Vec<_>>(), ["email"]);
         assert!(ScopeSet::parse("openid").unwrap().is_subset(&granted));
+    }
+
+    #[test]
+    fn a_value_in_set_form_and_one_out_of_it_parse_to_the_same_set() {
+        let sorted = ScopeSet::parse("email openid profile").unwrap();
+        assert_eq!(sorted.as_str(), "email openid profile");
+        for other in [
+            "profile openid email",
+            "email email openid profile",
+            "openid profile email",
+        ] {
+            let set = ScopeSet::parse(other).unwrap();
+            assert_eq!(set, sorted, "{other:?}");
+            assert_eq!(set.as_str(), "email openid profile");
+        }
+        // 64 distinct tokens are allowed however they are repeated; the 65th is refused either way.
+        let many: Vec<String> = (0..64).map(|i| format!("s{i:02}")).collect();
+        let mut twice = many.clone();
+        twice.extend(many.iter().cloned());
+        assert_eq!(ScopeSet::parse(&many.join(" ")).unwrap().len(), 64);
+        assert_eq!(ScopeSet::parse(&twice.join(" ")).unwrap().len(), 64);
+        assert_eq!(ScopeSet::from_tokens(&twice).unwrap().len(), 64);
+        twice.push("s99".into());
+        assert_eq!(ScopeSet::from_tokens(&twice), Err(ScopeError::TooMany));
+        let mut sorted_many = many.clone();
+        sorted_many.push("s99".into());
+        assert_eq!(
+            ScopeSet::parse(&sorted_many.join(" ")),
+            Err(ScopeError::TooMany)
+        );
+    }
+
+    #[test]
+    fn the_empty_set_has_no_tokens() {
+        let empty = ScopeSet::new();
+        assert_eq!((empty.len(), empty.iter().count()), (0, 0));
+        assert!(!empty.contains(""));
+        assert!(empty.is_subset(&ScopeSet::parse("openid").unwrap()));
+        assert_eq!(empty.union(&empty), empty);
+        assert_eq!(String::from(empty), "");
+    }
+
+    fn model(set: &ScopeSet) -> std::collections::BTreeSet<&str> {
+        set.iter().collect()
+    }
+
+    proptest! {
+        /// The one-string set behaves as the `BTreeSet` of its tokens it replaced.
+        #[test]
+        fn set_operations_agree_with_a_btreeset(
+            a in proptest::collection::vec("[a-d]{1,2}", 0..8),
+            b in proptest::collection::vec("[a-d]{1,2}", 0..8),
+        ) {
+            let (sa, sb) = (ScopeSet::from_tokens(&a).unwrap(), ScopeSet::from_tokens(&b).unwrap());
+            let ma: std::collections::BTreeSet<&str> = a.iter().map(String::as_str).collect();
+            let mb: std::collections::BTreeSet<&str> = b.iter().map(String::as_str).collect();
+            prop_assert_eq!(model(&sa), ma.clone());
+            prop_assert_eq!(sa.len(), ma.len());
+            prop_assert_eq!(sa.iter().collect::<Vec<_>>(), ma.iter().copied().collect::<Vec<_>>());
+            prop_assert_eq!(ScopeSet::parse(&a.join(" ")).unwrap(), sa.clone());
+            prop_assert_eq!(sa.is_subset(&sb), ma.is_subset(&mb));
+            prop_assert_eq!(
+                sa.difference(&sb).collect::<Vec<_>>(),
+                ma.difference(&mb).copied().collect::<Vec<_>>()
+            );
+            let union = sa.union(&sb);
+            prop_assert_eq!(
+                model(&union),
+                ma.union(&mb).copied().collect::<std::collections::BTreeSet<_>>()
+            );
+            for token in ["a", "b", "ab", "dd", "e"] {
+                prop_assert_eq!(sa.contains(token), ma.contains(token));
+            }
+            prop_assert_eq!(sa.as_str(), sa.to_string());
+        }
     }
 
     proptest! {

@@ -33,7 +33,7 @@ struct TokenResponse<'a> {
     expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
-    scope: String,
+    scope: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
 }
@@ -168,7 +168,7 @@ impl<S> Provider<S> {
             token_type: "Bearer",
             expires_in: access_expires - now,
             refresh_token: minted.refresh.as_ref().map(|(t, _)| t.expose_secret()),
-            scope: grant.scope.to_string(),
+            scope: grant.scope.as_str(),
             id_token,
         };
         let capacity = crate::json::OVERHEAD

@@ -197,7 +197,7 @@ impl ConsentStore for PostgresStore {
         ))
         .bind(consent.user_id.as_uuid())
         .bind(consent.client_id.as_uuid())
-        .bind(consent.scope.to_string())
+        .bind(consent.scope.as_str())
         .bind(consent.granted_at)
         .bind(consent.updated_at)
         .execute(&self.pool)

@@ -31,7 +31,7 @@ impl CodeStore for PostgresStore {
         .bind(code.client_id.as_uuid())
         .bind(code.user_id.as_uuid())
         .bind(&code.redirect_uri)
-        .bind(code.scope.to_string())
+        .bind(code.scope.as_str())
         .bind(code.code_challenge.as_deref())
         .bind(code.nonce.as_deref())
         .bind(code.session_id.as_uuid())

@@ -25,7 +25,7 @@ impl OrgAuthorizationStore for PostgresStore {
             .bind(auth.id.as_uuid())
             .bind(auth.organization_id.as_uuid())
             .bind(auth.client_id.as_uuid())
-            .bind(auth.scope.to_string())
+            .bind(auth.scope.as_str())
             .bind(auth.state.as_str())
             .bind(created_type)
             .bind(created_id)

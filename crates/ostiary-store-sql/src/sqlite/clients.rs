@@ -228,7 +228,7 @@ impl ConsentStore for SqliteStore {
                 rusqlite::params![
                     id(consent.user_id.as_uuid()),
                     id(consent.client_id.as_uuid()),
-                    consent.scope.to_string(),
+                    consent.scope.as_str(),
                     consent.granted_at,
                     consent.updated_at
                 ],

@@ -44,7 +44,7 @@ impl CodeStore for SqliteStore {
                     id(code.client_id.as_uuid()),
                     id(code.user_id.as_uuid()),
                     code.redirect_uri,
-                    code.scope.to_string(),
+                    code.scope.as_str(),
                     code.code_challenge,
                     code.nonce,
                     id(code.session_id.as_uuid()),

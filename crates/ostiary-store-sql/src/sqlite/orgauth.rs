@@ -43,7 +43,7 @@ fn insert(conn: &Connection, auth: &OrgAuthorization) -> StoreResult<()> {
             id(auth.id.as_uuid()),
             id(auth.organization_id.as_uuid()),
             id(auth.client_id.as_uuid()),
-            auth.scope.to_string(),
+            auth.scope.as_str(),
             auth.state.as_str(),
             created_type,
             created_id.map(|a| id(&a)),

@@ -85,7 +85,7 @@ fn insert_access_with(
         rusqlite::params![
             token.digest.as_bytes().as_slice(),
             id(token.family_id.as_uuid()),
-            token.scope.to_string(),
+            token.scope.as_str(),
             token.issued_at,
             token.expires_at,
             token.revoked_at,
@@ -173,7 +173,7 @@ pub(super) fn create_family(conn: &Connection, new: &FamilyWrite) -> StoreResult
                 id(family.client_id.as_uuid()),
                 subject_type,
                 id(&subject_id),
-                family.scope.to_string(),
+                family.scope.as_str(),
                 session,
                 authorization,
                 family.auth_time,
