@@ -5,6 +5,8 @@
 //! refuse them (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once").
 //! Parameters sent without a value are treated as omitted (RFC 6749 §3.1).
 
+use std::ops::Range;
+
 /// The most parameters a request may carry.
 pub const MAX_PARAMS: usize = 64;
 /// The longest parameter name, in bytes.
@@ -30,20 +32,84 @@ pub enum ParamsError {
 }
 
 /// Parsed request parameters, in their original order.
-#[derive(Clone, Default, PartialEq, Eq)]
+///
+/// Every decoded name and value is held in one string, each parameter as two ranges of it: a
+/// request's parameters cost two allocations however many there are (a refresh request's four
+/// strings and a list were five before).
+#[derive(Clone, Default)]
 pub struct Params {
-    pairs: Vec<(String, String)>,
+    /// The decoded names and values, one after another.
+    text: String,
+    /// Each parameter's name and value, as ranges of `text`.
+    pairs: Vec<(Range<usize>, Range<usize>)>,
     repeated: Vec<String>,
 }
 
 impl std::fmt::Debug for Params {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Values can be secrets (codes, tokens, passwords): show names only.
-        let names: Vec<&str> = self.pairs.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = self
+            .pairs
+            .iter()
+            .map(|(n, _)| &self.text[n.clone()])
+            .collect();
         f.debug_struct("Params")
             .field("names", &names)
             .field("repeated", &self.repeated)
             .finish()
+    }
+}
+
+/// Equal when the same parameters (empty values included) were sent in the same order, and the same
+/// ones repeated, however the text is laid out.
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        self.repeated == other.repeated && self.all().eq(other.all())
+    }
+}
+
+impl Eq for Params {}
+
+/// The parameters being built: the text as bytes (each piece is checked to be UTF-8 as it is added).
+#[derive(Default)]
+struct Builder {
+    text: Vec<u8>,
+    pairs: Vec<(Range<usize>, Range<usize>)>,
+    repeated: Vec<String>,
+}
+
+impl Builder {
+    /// Adds the parameter whose name and value are the text from `start` on, split at `split`: a
+    /// name sent before is recorded as repeated and its text dropped.
+    fn push(&mut self, start: usize, split: usize) -> Result<(), ParamsError> {
+        let (name, value) = (start..split, split..self.text.len());
+        if let Some((first, _)) = self
+            .pairs
+            .iter()
+            .find(|(n, _)| self.text[n.clone()] == self.text[name.clone()])
+        {
+            let first = first.clone();
+            // Both are UTF-8: each piece was checked when added.
+            let name = String::from_utf8_lossy(&self.text[first]).into_owned();
+            if !self.repeated.contains(&name) {
+                self.repeated.push(name);
+            }
+            self.text.truncate(start);
+            return Ok(());
+        }
+        if self.pairs.len() >= MAX_PARAMS {
+            return Err(ParamsError::TooMany);
+        }
+        self.pairs.push((name, value));
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Params, ParamsError> {
+        Ok(Params {
+            text: String::from_utf8(self.text).map_err(|_| ParamsError::Encoding)?,
+            pairs: self.pairs,
+            repeated: self.repeated,
+        })
     }
 }
 
@@ -53,7 +119,13 @@ impl Params {
         if input.len() > MAX_INPUT_LEN {
             return Err(ParamsError::TooLong);
         }
-        let mut params = Params::default();
+        let pieces = input.iter().filter(|&&b| b == b'&').count() + 1;
+        let mut params = Builder {
+            // Decoding only shortens.
+            text: Vec::with_capacity(input.len()),
+            pairs: Vec::with_capacity(pieces.min(MAX_PARAMS)),
+            repeated: Vec::new(),
+        };
         for piece in input.split(|&b| b == b'&') {
             if piece.is_empty() {
                 continue;
@@ -62,11 +134,13 @@ impl Params {
                 Some(i) => (&piece[..i], &piece[i + 1..]),
                 None => (piece, &b""[..]),
             };
-            let name = decode(name, MAX_NAME_LEN)?;
-            let value = decode(value, MAX_VALUE_LEN)?;
-            params.push(name, value)?;
+            let start = params.text.len();
+            decode_into(name, MAX_NAME_LEN, &mut params.text)?;
+            let split = params.text.len();
+            decode_into(value, MAX_VALUE_LEN, &mut params.text)?;
+            params.push(start, split)?;
         }
-        Ok(params)
+        params.finish()
     }
 
     /// Builds parameters from pairs (for tests and embedders with their own parser), applying the same
@@ -77,37 +151,33 @@ impl Params {
         N: Into<String>,
         V: Into<String>,
     {
-        let mut params = Params::default();
+        let mut params = Builder::default();
         for (name, value) in pairs {
             let (name, value) = (name.into(), value.into());
             if name.len() > MAX_NAME_LEN || value.len() > MAX_VALUE_LEN {
                 return Err(ParamsError::TooLong);
             }
-            params.push(name, value)?;
+            let start = params.text.len();
+            params.text.extend_from_slice(name.as_bytes());
+            let split = params.text.len();
+            params.text.extend_from_slice(value.as_bytes());
+            params.push(start, split)?;
         }
-        Ok(params)
+        params.finish()
     }
 
-    fn push(&mut self, name: String, value: String) -> Result<(), ParamsError> {
-        if self.pairs.iter().any(|(n, _)| *n == name) {
-            if !self.repeated.contains(&name) {
-                self.repeated.push(name);
-            }
-            return Ok(());
-        }
-        if self.pairs.len() >= MAX_PARAMS {
-            return Err(ParamsError::TooMany);
-        }
-        self.pairs.push((name, value));
-        Ok(())
+    /// Every parameter, empty values included, in order.
+    fn all(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|(n, v)| (&self.text[n.clone()], &self.text[v.clone()]))
     }
 
     /// The value of `name`, if present with a non-empty value (an empty value counts as omitted).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, v)| n == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+        self.all()
+            .find(|&(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v)
     }
 
     /// Whether `name` was sent more than once.
@@ -120,25 +190,36 @@ impl Params {
         !self.repeated.is_empty()
     }
 
-    /// Removes `name` and returns its value (empty values count as omitted).
+    /// Removes `name` and returns its value (empty values count as omitted). The value's text in the
+    /// parameters is overwritten, so a secret taken out (a password) is left nowhere else in them.
     pub fn take(&mut self, name: &str) -> Option<String> {
-        let index = self.pairs.iter().position(|(n, _)| n == name)?;
+        let index = self.all().position(|(n, _)| n == name)?;
         let (_, value) = self.pairs.remove(index);
-        (!value.is_empty()).then_some(value)
+        let taken = self.text[value.clone()].to_owned();
+        self.text
+            .replace_range(value.clone(), &"\0".repeat(value.len()));
+        (!taken.is_empty()).then_some(taken)
     }
 
     /// Every parameter with a non-empty value, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(n, v)| (n.as_str(), v.as_str()))
+        self.all().filter(|(_, v)| !v.is_empty())
     }
 }
 
-/// Decodes one form-encoded component: `+` is a space, `%XX` a byte; the result must be UTF-8.
-fn decode(input: &[u8], max: usize) -> Result<String, ParamsError> {
+/// One `application/x-www-form-urlencoded` value on its own (`+` is a space, `%XX` a byte), as
+/// [`Params::parse`] decodes values: for values that arrive outside a query or form, such as the
+/// client id and secret inside HTTP Basic credentials (RFC 6749 §2.3.1).
+pub(crate) fn decode_value(input: &[u8]) -> Result<String, ParamsError> {
     let mut out = Vec::with_capacity(input.len());
+    decode_into(input, MAX_VALUE_LEN, &mut out)?;
+    String::from_utf8(out).map_err(|_| ParamsError::Encoding)
+}
+
+/// Decodes one form-encoded component onto the end of `out`: `+` is a space, `%XX` a byte; what it
+/// adds must be UTF-8 on its own and at most `max` bytes.
+fn decode_into(input: &[u8], max: usize, out: &mut Vec<u8>) -> Result<(), ParamsError> {
+    let start = out.len();
     let mut i = 0;
     while let Some(&b) = input.get(i) {
         match b {
@@ -155,11 +236,14 @@ fn decode(input: &[u8], max: usize) -> Result<String, ParamsError> {
             _ => out.push(b),
         }
         i += 1;
-        if out.len() > max {
+        if out.len() - start > max {
             return Err(ParamsError::TooLong);
         }
     }
-    String::from_utf8(out).map_err(|_| ParamsError::Encoding)
+    match std::str::from_utf8(&out[start..]) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ParamsError::Encoding),
+    }
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -216,6 +300,40 @@ mod tests {
         assert_eq!(
             Params::parse(&vec![b'a'; MAX_INPUT_LEN + 1]),
             Err(ParamsError::TooLong)
+        );
+    }
+
+    #[test]
+    fn a_name_and_a_value_are_each_utf8_on_their_own() {
+        // Together the two halves would be "é"; apart neither is UTF-8.
+        assert_eq!(Params::parse(b"a%c3=%a9"), Err(ParamsError::Encoding));
+        assert_eq!(Params::parse(b"a=%c3&%a9=b"), Err(ParamsError::Encoding));
+    }
+
+    #[test]
+    fn take_removes_the_value_and_wipes_its_text() {
+        let mut p = Params::parse(b"username=ann&password=hunter2&decision=").unwrap();
+        assert_eq!(p.take("password").as_deref(), Some("hunter2"));
+        assert_eq!(p.take("password"), None);
+        assert_eq!(p.take("decision"), None, "an empty value counts as omitted");
+        assert!(!p.text.contains("hunter2"));
+        assert_eq!(p.iter().collect::<Vec<_>>(), [("username", "ann")]);
+        assert_eq!(p, Params::from_pairs([("username", "ann")]).unwrap());
+    }
+
+    #[test]
+    fn equal_parameters_are_equal_whatever_their_layout() {
+        let parsed = Params::parse(b"a=1&b=&a=2&c=%33").unwrap();
+        let built = Params::from_pairs([("a", "1"), ("b", ""), ("a", "x"), ("c", "3")]).unwrap();
+        assert_eq!(parsed, built);
+        assert_ne!(
+            parsed,
+            Params::from_pairs([("a", "1"), ("c", "3")]).unwrap()
+        );
+        assert_ne!(
+            Params::parse(b"a=1&b=2").unwrap(),
+            Params::parse(b"b=2&a=1").unwrap(),
+            "order is kept"
         );
     }
 

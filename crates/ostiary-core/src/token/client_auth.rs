@@ -31,13 +31,7 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
     let decoded = Base64::decode_vec(credentials.trim_start_matches(' ')).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let decode = |s: &str| {
-        let mut out = None;
-        if let Ok(params) = Params::parse(format!("v={s}").as_bytes()) {
-            out = Some(params.get("v").unwrap_or_default().to_owned());
-        }
-        out
-    };
+    let decode = |s: &str| crate::params::decode_value(s.as_bytes()).ok();
     let (id, secret) = (decode(id)?, decode(secret)?);
     if id.is_empty() || secret.is_empty() {
         return None;
@@ -147,6 +141,11 @@ mod tests {
         assert_eq!(
             parse_basic(&basic("id:sec:ret")),
             Some(("id".into(), "sec:ret".into()))
+        );
+        // Each part is one form-encoded value: `&` and `=` in it are its own characters.
+        assert_eq!(
+            parse_basic(&basic("i=d:s&e=c")),
+            Some(("i=d".into(), "s&e=c".into()))
         );
         assert_eq!(
             parse_basic(&format!("basic {}", Base64::encode_string(b"a:b"))),
