@@ -4,6 +4,8 @@
 //! PostgreSQL; everything else decodes alike; the SQLite implementation is in `sqlite::row`). Every failure names the column as
 //! [`StoreError::Corrupt`], so a damaged row is reported precisely and never panics.
 
+use std::sync::Arc;
+
 use ostiary_store::records::*;
 use ostiary_store::{
     ClientId, Digest, DigestKeyMaterial, FamilyId, OrgAuthorizationId, OrganizationId, OutboxId,
@@ -26,6 +28,9 @@ pub(crate) trait Cols {
     fn opt_digest(&self, col: &'static str) -> StoreResult<Option<Digest>>;
     fn uuid(&self, col: &'static str) -> StoreResult<Uuid>;
     fn opt_uuid(&self, col: &'static str) -> StoreResult<Option<Uuid>>;
+    /// The text of a NOT NULL column read in place by `parse` (no copy of it is made), or
+    /// `Corrupt(col)` if `parse` refuses it.
+    fn parse<T>(&self, col: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<T>;
 }
 
 macro_rules! common_cols {
@@ -47,6 +52,14 @@ macro_rules! common_cols {
         }
         fn opt_blob(&self, col: &'static str) -> StoreResult<Option<Vec<u8>>> {
             self.try_get(col).map_err(|_| StoreError::Corrupt(col))
+        }
+        fn parse<T>(
+            &self,
+            col: &'static str,
+            parse: impl FnOnce(&str) -> Option<T>,
+        ) -> StoreResult<T> {
+            let text: &str = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
+            parse(text).ok_or(StoreError::Corrupt(col))
         }
         fn digest(&self, col: &'static str) -> StoreResult<Digest> {
             let bytes: &[u8] = self.try_get(col).map_err(|_| StoreError::Corrupt(col))?;
@@ -82,16 +95,16 @@ pub(crate) fn parse_uuid(text: &str, col: &'static str) -> StoreResult<Uuid> {
 }
 
 pub(crate) fn scope(r: &impl Cols, col: &'static str) -> StoreResult<ScopeSet> {
-    ScopeSet::parse(&r.text(col)?).map_err(|_| StoreError::Corrupt(col))
+    r.parse(col, |text| ScopeSet::parse(text).ok())
 }
 
 fn amr(r: &impl Cols, col: &'static str) -> StoreResult<Vec<String>> {
-    serde_json::from_str(&r.text(col)?).map_err(|_| StoreError::Corrupt(col))
+    r.parse(col, |text| serde_json::from_str(text).ok())
 }
 
 fn actor(r: &impl Cols, type_col: &'static str, id_col: &'static str) -> StoreResult<Actor> {
-    let kind = r.text(type_col)?;
-    actor_from(&kind, r.opt_uuid(id_col)?, type_col)
+    let id = r.opt_uuid(id_col)?;
+    r.parse(type_col, |kind| actor_from(kind, id, type_col).ok())
 }
 
 fn actor_from(kind: &str, id: Option<Uuid>, col: &'static str) -> StoreResult<Actor> {
@@ -122,7 +135,7 @@ fn stamp(
 
 pub(crate) fn client(r: &impl Cols) -> StoreResult<Client> {
     let metadata = client_metadata(&r.text("metadata")?)?;
-    client_with(r, metadata)
+    client_with(r, Arc::new(metadata))
 }
 
 /// Stored client metadata, parsed: its URIs are re-validated against the registration rules by their
@@ -132,7 +145,7 @@ pub(crate) fn client_metadata(json: &str) -> StoreResult<ClientMetadata> {
 }
 
 /// A client row whose metadata is already decoded.
-pub(crate) fn client_with(r: &impl Cols, metadata: ClientMetadata) -> StoreResult<Client> {
+pub(crate) fn client_with(r: &impl Cols, metadata: Arc<ClientMetadata>) -> StoreResult<Client> {
     Ok(Client {
         id: ClientId::from_uuid(r.uuid("id")?),
         metadata,
@@ -196,7 +209,8 @@ pub(crate) fn joined_user(r: &impl Cols) -> StoreResult<Option<User>> {
 }
 
 fn user_named(r: &impl Cols, names: &UserNames) -> StoreResult<User> {
-    let profile = serde_json::from_str(&r.text(names.profile)?)
+    let profile = r
+        .parse(names.profile, |text| serde_json::from_str(text).ok())
         .map_err(|_| StoreError::Corrupt("users.profile"))?;
     Ok(User {
         id: UserId::from_uuid(r.uuid(names.id)?),
@@ -223,7 +237,7 @@ pub(crate) fn membership(r: &impl Cols) -> StoreResult<Membership> {
     Ok(Membership {
         organization_id: OrganizationId::from_uuid(r.uuid("organization_id")?),
         user_id: UserId::from_uuid(r.uuid("user_id")?),
-        role: OrgRole::parse(&r.text("role")?).ok_or(StoreError::Corrupt("role"))?,
+        role: r.parse("role", OrgRole::parse)?,
         created_at: r.i64("created_at")?,
     })
 }
@@ -309,11 +323,11 @@ pub(crate) fn code(r: &impl Cols) -> StoreResult<AuthorizationCode> {
 /// A family read through [`crate::columns::family_cols`].
 pub(crate) fn family(r: &impl Cols) -> StoreResult<TokenFamily> {
     let subject_id = r.uuid("f_subject_id")?;
-    let subject = match r.text("f_subject_type")?.as_str() {
-        "user" => Subject::User(UserId::from_uuid(subject_id)),
-        "organization" => Subject::Organization(OrganizationId::from_uuid(subject_id)),
-        _ => return Err(StoreError::Corrupt("f_subject_type")),
-    };
+    let subject = r.parse("f_subject_type", |kind| match kind {
+        "user" => Some(Subject::User(UserId::from_uuid(subject_id))),
+        "organization" => Some(Subject::Organization(OrganizationId::from_uuid(subject_id))),
+        _ => None,
+    })?;
     Ok(TokenFamily {
         id: FamilyId::from_uuid(r.uuid("f_id")?),
         client_id: ClientId::from_uuid(r.uuid("f_client_id")?),
@@ -373,8 +387,7 @@ pub(crate) fn org_authorization(r: &impl Cols) -> StoreResult<OrgAuthorization> 
         organization_id: OrganizationId::from_uuid(r.uuid("organization_id")?),
         client_id: ClientId::from_uuid(r.uuid("client_id")?),
         scope: scope(r, "scope")?,
-        state: OrgAuthorizationState::parse(&r.text("state")?)
-            .ok_or(StoreError::Corrupt("state"))?,
+        state: r.parse("state", OrgAuthorizationState::parse)?,
         created_by: actor(r, "created_by_type", "created_by_id")?,
         created_at: r.i64("created_at")?,
         pending_expires_at: r.i64("pending_expires_at")?,
@@ -396,7 +409,7 @@ pub(crate) fn outbox(r: &impl Cols) -> StoreResult<OutboxEntry> {
         },
         attempts: u32::try_from(r.i64("attempts")?).map_err(|_| StoreError::Corrupt("attempts"))?,
         next_attempt_at: r.i64("next_attempt_at")?,
-        outcome: OutboxOutcome::parse(&r.text("outcome")?).ok_or(StoreError::Corrupt("outcome"))?,
+        outcome: r.parse("outcome", OutboxOutcome::parse)?,
         last_error: r.opt_text("last_error")?,
         created_at: r.i64("created_at")?,
         finished_at: r.opt_i64("finished_at")?,
@@ -411,7 +424,7 @@ pub(crate) fn signing_key(r: &impl Cols) -> StoreResult<SigningKeyRecord> {
         kid: r.text("kid")?,
         alg: r.text("alg")?,
         private_der: Zeroizing::new(der),
-        state: SigningKeyState::parse(&r.text("state")?).ok_or(StoreError::Corrupt("state"))?,
+        state: r.parse("state", SigningKeyState::parse)?,
         published_at: r.i64("published_at")?,
         activated_at: r.opt_i64("activated_at")?,
         retired_at: r.opt_i64("retired_at")?,

@@ -181,7 +181,7 @@ impl<S: ClientStore + Sync> ClientRegistry<S> {
             .map_err(|_| RegistryError::Random)?;
         let client = Client {
             id: ClientId::new_random(),
-            metadata,
+            metadata: Arc::new(metadata),
             secret_digest,
             created_at: now,
             updated_at: now,

@@ -75,6 +75,10 @@ impl<'r, 's> SqliteRow<'r, 's> {
 }
 
 impl Cols for SqliteRow<'_, '_> {
+    fn parse<T>(&self, col: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<T> {
+        parse(self.str(col)?).ok_or(StoreError::Corrupt(col))
+    }
+
     fn i64(&self, col: &'static str) -> StoreResult<i64> {
         self.opt_i64(col)?.ok_or(StoreError::Corrupt(col))
     }

@@ -51,7 +51,8 @@ pub fn client() -> Client {
             loopback_any_port: true,
             subject_type: SubjectType::User,
             access_token_format: AccessTokenFormat::Jwt,
-        },
+        }
+        .into(),
         secret_digest: digest(),
         created_at: T0,
         updated_at: T0 + 1,

@@ -1,5 +1,7 @@
 //! Clients and consents.
 
+use std::sync::Arc;
+
 use super::{MemoryStore, State, page};
 use crate::records::*;
 use crate::traits::{ClientFilter, ClientStore, ConsentStore};
@@ -28,7 +30,7 @@ impl ClientStore for MemoryStore {
     ) -> StoreResult<Option<Client>> {
         Ok(self.with(|s| {
             s.clients.get_mut(&id).map(|client| {
-                client.metadata = metadata.clone();
+                client.metadata = Arc::new(metadata.clone());
                 client.updated_at = now;
                 client.clone()
             })

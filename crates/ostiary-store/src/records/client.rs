@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use ostiary_redirect::{MatchMode, RegisteredRedirectUri};
 use serde::{Deserialize, Serialize};
 
@@ -129,8 +131,9 @@ impl ClientMetadata {
 pub struct Client {
     /// The `client_id`.
     pub id: ClientId,
-    /// The registered metadata.
-    pub metadata: ClientMetadata,
+    /// The registered metadata: shared, because it changes only by replacement and is read on every
+    /// request of the client (a store may hand out the one decoded copy it caches).
+    pub metadata: Arc<ClientMetadata>,
     /// The keyed digest of the client secret (see [`crate::secret`]).
     pub secret_digest: Digest,
     /// When the client was registered.

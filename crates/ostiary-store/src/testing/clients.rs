@@ -41,7 +41,7 @@ pub async fn clients_crud_and_pagination<S: Store>(store: S) {
         "update",
     )
     .expect("update_client_metadata of a known client must return it");
-    assert_eq!(updated.metadata, new_metadata);
+    assert_eq!(*updated.metadata, new_metadata);
     assert_eq!(updated.updated_at, T0 + 5, "update must set updated_at");
     assert_eq!(
         (updated.created_at, updated.secret_digest),
@@ -72,7 +72,7 @@ pub async fn clients_crud_and_pagination<S: Store>(store: S) {
         "set_client_secret must set secret_rotated_at"
     );
     assert_eq!(
-        rotated.metadata, new_metadata,
+        *rotated.metadata, new_metadata,
         "set_client_secret must keep the metadata"
     );
 

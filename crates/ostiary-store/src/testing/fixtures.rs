@@ -95,7 +95,7 @@ pub(super) fn metadata(
 pub(super) fn client_with(metadata: ClientMetadata) -> Client {
     Client {
         id: ClientId::new_random(),
-        metadata,
+        metadata: metadata.into(),
         secret_digest: digest(),
         created_at: T0,
         updated_at: T0,

@@ -116,7 +116,7 @@ async fn update<S: Store>(
     json: bool,
 ) -> CliResult {
     let current = load(provider, client_id).await?;
-    let mut registration = ClientRegistration::from(&current.metadata);
+    let mut registration = ClientRegistration::from(&*current.metadata);
     apply(args, &mut registration);
     let updated = provider
         .registry()
