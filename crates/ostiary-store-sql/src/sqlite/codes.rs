@@ -19,16 +19,18 @@ use crate::columns::*;
 use crate::decode::{self, Cols};
 use crate::encode;
 
-/// The winner of `consume_code`: only one caller can move `consumed_at` from NULL.
-const CONSUME: &str = concat!(
-    "UPDATE codes SET consumed_at = $2 \
-     WHERE digest = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING ",
-    code_cols!()
+/// The code a `consume_code` may win: unconsumed and unexpired.
+const CONSUMABLE: &str = concat!(
+    "SELECT ",
+    code_cols!(),
+    " FROM codes WHERE digest = $1 AND consumed_at IS NULL AND expires_at > $2"
 );
 
+/// The winner of `consume_code`: only one caller can move `consumed_at` from NULL.
+const CONSUME: &str = "UPDATE codes SET consumed_at = $2 WHERE digest = $1 AND consumed_at IS NULL";
+
 impl CodeStore for SqliteStore {
-    async fn insert_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
-        let code = code.clone();
+    async fn insert_code(&self, code: AuthorizationCode) -> StoreResult<()> {
         let amr = encode::amr(&code.amr)?;
         // One statement: a taken digest fails it before any change.
         self.write_unguarded(move |conn| {
@@ -127,11 +129,18 @@ impl CodeStore for SqliteStore {
     }
 }
 
-/// One statement for the winner; a loser marks the replay and revokes the code's family in one
-/// transaction (RFC 6749 §4.1.2). On the single writer nothing runs between the two.
+/// The winner reads the code and moves `consumed_at` from NULL; a loser marks the replay and revokes
+/// the code's family in one transaction (RFC 6749 §4.1.2). On the single writer nothing runs between
+/// the two. The winner's read and write are two statements rather than one `UPDATE … RETURNING`:
+/// SQLite gathers a `RETURNING` statement's rows in a temporary table first, and creating it (a B-tree
+/// and its page cache) cost eight allocations per exchange, more than the second statement. The
+/// `UPDATE` still decides: a code read but then changing no row (another process consumed it
+/// between, outside a transaction) takes the loser's path.
 fn consume(conn: &Connection, digest: &Digest, now: UnixTime) -> StoreResult<ConsumeCode> {
     let key = digest.as_bytes().as_slice();
-    if let Some(code) = query_opt(conn, CONSUME, &[&key, &now], |r| decode::code(r))? {
+    if let Some(code) = query_opt(conn, CONSUMABLE, &[&key, &now], |r| decode::code(r))?
+        && execute(conn, CONSUME, &[&key, &now])? == 1
+    {
         return Ok(ConsumeCode::Consumed(code));
     }
     let outcome = transaction(conn, |conn| {
