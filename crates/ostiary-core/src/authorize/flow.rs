@@ -237,7 +237,7 @@ impl<S: Store> Provider<S> {
                 }
                 return AuthorizeOutcome::Consent(ConsentPrompt {
                     request: RequestForm {
-                        fields: request.forwarded.clone(),
+                        fields: request.forwarded.to_fields(),
                     },
                     client: client_display(request),
                     user_display_name: user
@@ -284,7 +284,7 @@ impl<S: Store> Provider<S> {
         let store = &self.inner.store;
         // The client joins the session's clients to notify at logout (OIDC Back-Channel Logout §2.5)
         // when the code's exchange creates its token family, in the same store operation.
-        store.insert_code(&record).await?;
+        store.insert_code(record).await?;
         Ok(request.redirect.authorization_success(
             code.expose_secret(),
             request.state.as_deref(),
@@ -295,7 +295,7 @@ impl<S: Store> Provider<S> {
     fn login_prompt(&self, request: &AuthorizeRequest, error: Option<&'static str>) -> LoginPrompt {
         LoginPrompt {
             request: RequestForm {
-                fields: request.forwarded.clone(),
+                fields: request.forwarded.to_fields(),
             },
             client: client_display(request),
             login_hint: request.login_hint.clone(),
