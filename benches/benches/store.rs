@@ -229,8 +229,9 @@ fn bench_backend<S: Store>(c: &mut Criterion, name: &str, rt: &Runtime, store: S
             let codes: Vec<Digest> = (0..iters)
                 .map(|_| {
                     let code = fixture.code();
-                    rt.block_on(store.insert_code(&code)).unwrap();
-                    code.digest
+                    let digest = code.digest;
+                    rt.block_on(store.insert_code(code)).unwrap();
+                    digest
                 })
                 .collect();
             let start = Instant::now();

@@ -222,9 +222,9 @@ pub trait SessionStore {
 
 /// Authorization codes.
 pub trait CodeStore {
-    /// Inserts a code. Conflict if the digest exists.
-    fn insert_code(&self, code: &AuthorizationCode)
-    -> impl Future<Output = StoreResult<()>> + Send;
+    /// Inserts a code. Conflict if the digest exists. Takes the record: a store keeps it or moves it
+    /// into its write without a copy.
+    fn insert_code(&self, code: AuthorizationCode) -> impl Future<Output = StoreResult<()>> + Send;
     /// **Atomic, single use.** Consumes the code with `digest`: exactly one caller ever gets
     /// [`ConsumeCode::Consumed`]. The code stays behind as a spent marker until purged. A later call gets
     /// [`ConsumeCode::AlreadyUsed`] and, in the same atomic step, the code's token family is revoked and the

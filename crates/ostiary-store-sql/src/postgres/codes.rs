@@ -21,7 +21,7 @@ const CONSUME: &str = concat!(
 );
 
 impl CodeStore for PostgresStore {
-    async fn insert_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
+    async fn insert_code(&self, code: AuthorizationCode) -> StoreResult<()> {
         sqlx::query(concat!(
             "INSERT INTO codes (",
             code_cols!(),

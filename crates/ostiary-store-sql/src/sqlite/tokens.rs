@@ -201,10 +201,6 @@ pub(super) fn create_family(conn: &Connection, new: &FamilyWrite) -> StoreResult
     })
 }
 
-/// The rotation as one transaction: the compare-and-set, then the successor and the new access token
-/// for the winner; for a loser, the settled state decides between retry, replay (revoking the family)
-/// and invalid. Runs unguarded (see [`super::writer`]): every outcome is an `Ok`, and only a taken token
-/// digest (never, for 256-bit random secrets) fails after the compare-and-set.
 /// The refresh token with `digest`, its family and the family's user, in one query on `conn`.
 fn refresh_grant_with_user(
     conn: &Connection,
@@ -218,6 +214,10 @@ fn refresh_grant_with_user(
     )
 }
 
+/// The rotation as one transaction: the compare-and-set, then the successor and the new access token
+/// for the winner; for a loser, the settled state decides between retry, replay (revoking the family)
+/// and invalid. Runs unguarded (see [`super::writer`]): every outcome is an `Ok`, and only a taken token
+/// digest (never, for 256-bit random secrets) fails after the compare-and-set.
 fn rotate(conn: &Connection, rotation: &Rotation) -> StoreResult<RotateOutcome> {
     let family_id = rotation.refresh.family_id;
     let now = rotation.now;

@@ -48,7 +48,7 @@ pub async fn write_every_kind<S: Store>(s: &S) -> Written {
     let session = fixtures::session(user.id, vec![client.id, ClientId::new_random()]);
     s.insert_session(&session).await.unwrap();
     let code = fixtures::code(client.id, &session);
-    s.insert_code(&code).await.unwrap();
+    s.insert_code(code.clone()).await.unwrap();
     let family = fixtures::family_for(&code);
     let access = fixtures::access(family.id);
     let mut refresh = fixtures::refresh(family.id);
@@ -190,9 +190,9 @@ pub async fn conflicts_name_their_constraint<S: Store>(s: &S) {
     ));
     let session = fixtures::session(user.id, vec![]);
     let code = fixtures::code(client.id, &session);
-    s.insert_code(&code).await.unwrap();
+    s.insert_code(code.clone()).await.unwrap();
     assert!(matches!(
-        s.insert_code(&code).await,
+        s.insert_code(code.clone()).await,
         Err(StoreError::Conflict("codes_pkey"))
     ));
     s.insert_session(&session).await.unwrap();

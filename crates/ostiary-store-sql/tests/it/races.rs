@@ -39,7 +39,7 @@ where
 pub async fn consume_code<S: Store>(a: &S, b: &S) {
     let session = fixtures::session(UserId::new_random(), vec![]);
     let code = fixtures::code(ClientId::new_random(), &session);
-    a.insert_code(&code).await.unwrap();
+    a.insert_code(code.clone()).await.unwrap();
     let digest = code.digest;
     let results = race(a, b, move |s, _| async move {
         s.consume_code(digest, T0 + 1).await.unwrap()
@@ -153,7 +153,7 @@ pub async fn replay_against_create_family<S: Store>(a: &S, b: &S) {
         let session = fixtures::session(UserId::new_random(), vec![]);
         a.insert_session(&session).await.unwrap();
         let code = fixtures::code(ClientId::new_random(), &session);
-        a.insert_code(&code).await.unwrap();
+        a.insert_code(code.clone()).await.unwrap();
         assert!(matches!(
             a.consume_code(code.digest, T0 + 1).await.unwrap(),
             ConsumeCode::Consumed(_)

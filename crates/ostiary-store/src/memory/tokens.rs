@@ -141,17 +141,18 @@ impl State {
 }
 
 impl CodeStore for MemoryStore {
-    async fn insert_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
+    async fn insert_code(&self, code: AuthorizationCode) -> StoreResult<()> {
         self.with(|s| {
             if s.codes.contains_key(&code.digest) {
                 return Err(StoreError::Conflict("code digest"));
             }
+            let digest = code.digest;
             let stored = StoredCode {
-                code: code.clone(),
+                code,
                 spent: false,
                 replayed: false,
             };
-            s.codes.insert(code.digest, stored);
+            s.codes.insert(digest, stored);
             Ok(())
         })
     }

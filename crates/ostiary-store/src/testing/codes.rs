@@ -17,9 +17,9 @@ fn ids() -> (ClientId, UserId, SessionId) {
 pub async fn codes_consume_once<S: Store>(store: S) {
     let (client, user, sess) = ids();
     let c = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
     conflict(
-        store.insert_code(&c).await,
+        store.insert_code(c.clone()).await,
         "insert_code with a taken digest",
     );
     assert_eq!(
@@ -46,7 +46,7 @@ pub async fn codes_replay_revokes_family<S: Store>(store: S) {
     let (client, user, _) = ids();
     let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
     assert!(matches!(
         ok(store.consume_code(c.digest, T0 + 1).await, "consume_code"),
         ConsumeCode::Consumed(_)
@@ -113,8 +113,8 @@ pub async fn codes_expiry<S: Store>(store: S) {
     let (client, user, sess) = ids();
     let just_in_time = code(client, user, sess, T0 + 60);
     let too_late = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&just_in_time).await, "insert_code");
-    ok(store.insert_code(&too_late).await, "insert_code");
+    ok(store.insert_code(just_in_time.clone()).await, "insert_code");
+    ok(store.insert_code(too_late.clone()).await, "insert_code");
     assert!(matches!(
         ok(
             store.consume_code(just_in_time.digest, T0 + 59).await,
@@ -147,7 +147,7 @@ pub async fn codes_replay_blocks_create_family<S: Store>(store: S) {
     // A live session, so that the code's replay is the one reason for the refusal.
     let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
     assert!(matches!(
         ok(store.consume_code(c.digest, T0 + 1).await, "consume_code"),
         ConsumeCode::Consumed(_)
@@ -232,7 +232,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
         }
     };
     let c = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
 
     // Wrong credentials, or an unknown client: the code is not touched.
     let stranger = credentials(&super::fixtures::client());
@@ -320,7 +320,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
 
     // Refused by the check: spent, nothing else written.
     let refused = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&refused).await, "insert_code");
+    ok(store.insert_code(refused.clone()).await, "insert_code");
     let outcome = ok(
         store
             .exchange_code(refused.digest, T0 + 1, creds.clone(), |_, _| {
@@ -337,7 +337,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
 
     // Refused by create_family: a taken token digest, then an ended session.
     let taken = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&taken).await, "insert_code");
+    ok(store.insert_code(taken.clone()).await, "insert_code");
     let mut reused = exchanged(&taken);
     if let Some(token) = reused.refresh.as_mut() {
         token.digest = rt.digest;
@@ -361,7 +361,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
 
     let ending = live_session(&store, user, T0 + DAY).await.id;
     let late = code(client, user, ending, T0 + 60);
-    ok(store.insert_code(&late).await, "insert_code");
+    ok(store.insert_code(late.clone()).await, "insert_code");
     assert!(ok(store.end_session(ending, T0 + 1).await, "end_session").is_some());
     let plan = exchanged(&late);
     let outcome = ok(
@@ -383,7 +383,7 @@ pub async fn codes_exchange<S: Store>(store: S) {
 
     // Expired and unknown codes never reach the check.
     let expired = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&expired).await, "insert_code");
+    ok(store.insert_code(expired.clone()).await, "insert_code");
     let outcome = ok(
         store
             .exchange_code(expired.digest, T0 + 60, creds.clone(), never(&called))

@@ -17,7 +17,7 @@ pub async fn grants_refused_after_session_end<S: Store>(store: S) {
     // families that exist, and the code's does not yet), then the client exchanges the code.
     let sess = live_session(&store, alice, T0 + HOUR).await;
     let c = code(client, alice, sess.id, T0 + 600);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
     assert!(matches!(
         ok(store.consume_code(c.digest, T0 + 1).await, "consume_code"),
         ConsumeCode::Consumed(_)

@@ -33,7 +33,7 @@ pub async fn purge_removes_exactly_what_is_due<S: Store>(store: S) {
     let (old_code, tomb_code, edge_code) =
         (code_at(T0 + 300), code_at(T0 + 500), code_at(T0 + 400));
     for c in [&old_code, &tomb_code, &edge_code] {
-        ok(store.insert_code(c).await, "insert_code");
+        ok(store.insert_code(c.clone()).await, "insert_code");
     }
 
     let mut dead = user_family(client, user, None);
@@ -229,7 +229,7 @@ pub async fn purge_respects_batch<S: Store>(store: S) {
     let org = OrganizationId::new_random();
     for _ in 0..5 {
         ok(
-            store.insert_code(&code(client, user, sess, T0)).await,
+            store.insert_code(code(client, user, sess, T0)).await,
             "insert_code",
         );
         let (live, rt) = live_family(&store).await;
@@ -326,8 +326,8 @@ pub async fn purge_keeps_spent_codes_for_tombstone<S: Store>(store: S) {
         code(client, user, sess, T0 + 60),
         code(client, user, sess, T0 + 60),
     );
-    ok(store.insert_code(&spent).await, "insert_code");
-    ok(store.insert_code(&unspent).await, "insert_code");
+    ok(store.insert_code(spent.clone()).await, "insert_code");
+    ok(store.insert_code(unspent.clone()).await, "insert_code");
     assert!(matches!(
         ok(store.consume_code(spent.digest, T0 + 10).await, "consume"),
         ConsumeCode::Consumed(_)

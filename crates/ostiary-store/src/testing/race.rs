@@ -62,7 +62,7 @@ pub async fn race_consume_code<S: Store>(store: S) {
     let (client, user) = (ClientId::new_random(), UserId::new_random());
     let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
     let digest = c.digest;
     let outcomes = race(&store, move |store, _| async move {
         ok(store.consume_code(digest, T0 + 1).await, "consume_code")
@@ -101,7 +101,7 @@ pub async fn race_exchange_code<S: Store>(store: S) {
     let (client, user) = (owner.id, UserId::new_random());
     let sess = live_session(&store, user, T0 + DAY).await.id;
     let c = code(client, user, sess, T0 + 60);
-    ok(store.insert_code(&c).await, "insert_code");
+    ok(store.insert_code(c.clone()).await, "insert_code");
     let digest = c.digest;
     let plans: Arc<Vec<(AccessTokenRecord, RefreshTokenRecord)>> = Arc::new(
         (0..RACERS)

@@ -204,8 +204,8 @@ pub async fn registry_delete_cascades<S: Store>(store: S) {
         code(a.id, alice.id, sess.id, T0 + HOUR),
         code(b.id, alice.id, sess.id, T0 + HOUR),
     );
-    ok(store.insert_code(&code_a).await, "insert_code");
-    ok(store.insert_code(&code_b).await, "insert_code");
+    ok(store.insert_code(code_a.clone()).await, "insert_code");
+    ok(store.insert_code(code_b.clone()).await, "insert_code");
     for client in [a.id, b.id] {
         let consent = Consent {
             user_id: alice.id,
