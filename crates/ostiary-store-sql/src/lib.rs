@@ -108,7 +108,7 @@
 //! | `create_family` | writer, one transaction: the live-grant checks (code not replayed, session unexpired, authorization active) in one `SELECT`, then the family, its tokens and the session's client (`INSERT … ON CONFLICT DO NOTHING`) |
 //! | `exchange_code` | writer, one operation (one commit): the client read and the credentials checked (a mismatch ends it before any change), the consume's read and `UPDATE`, the caller's check, then `create_family`'s checks and inserts, then the code's user (the reads on the writer's warm cache); every refusal after the consume comes before a change of its own, so the consume stays |
 //! | `rotate_refresh` | writer, one transaction: the compare-and-set `UPDATE` of the presented token, then its successor and the access token; a loser reads the settled state (retry, replay revoking the family, or invalid) |
-//! | `refresh_grant` | writer, one operation: the token, its family and its user (one statement) and the family's client read on the writer's connection, the caller's check, then `rotate_refresh`'s transaction; a refusal writes nothing |
+//! | `refresh_grant` | writer, one operation: the token, its family, its user and the family's client (one statement) read on the writer's connection, the caller's check, then `rotate_refresh`'s transaction; a refusal writes nothing |
 //! | `end_session`, `delete_client`, `transition_org_authorization`, `claim_due_logouts`, `swap_signing_keys`, `insert_user`, `update_user` | writer, one transaction each |
 //! | other writes | writer, one statement |
 //! | checkpoints | the store's checkpoint thread (`RESTART`/`TRUNCATE` on the writer, under its mutex) |
