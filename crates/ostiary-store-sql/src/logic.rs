@@ -14,19 +14,31 @@ pub(crate) const SPENT_REFRESH: &str = "SELECT r.family_id, r.expires_at, r.rota
      FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
      LEFT JOIN refresh_tokens s ON s.digest = r.successor WHERE r.digest = $1";
 
+/// [`REFRESH_GRANT_WITH_USER`] with `more` columns and `joins` added (SQLite's rotation also joins
+/// the family's client).
+macro_rules! refresh_grant_query {
+    ($more:literal, $joins:literal) => {
+        concat!(
+            "SELECT ",
+            refresh_cols!(),
+            ", ",
+            family_cols!(),
+            ", ",
+            joined_user_cols!(),
+            $more,
+            " FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
+             LEFT JOIN users u ON f.subject_type = 'user' AND u.id = f.subject_id",
+            $joins,
+            " WHERE r.digest = $1"
+        )
+    };
+}
+pub(crate) use refresh_grant_query;
+
 /// `get_refresh_token_with_user` for the digest `$1`: the token, its family and, for a family of a
 /// user, that user (a `LEFT JOIN`: no user row for an organization's family or a missing user). Read
 /// with [`refresh_grant_with_user`].
-pub(crate) const REFRESH_GRANT_WITH_USER: &str = concat!(
-    "SELECT ",
-    refresh_cols!(),
-    ", ",
-    family_cols!(),
-    ", ",
-    joined_user_cols!(),
-    " FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
-     LEFT JOIN users u ON f.subject_type = 'user' AND u.id = f.subject_id WHERE r.digest = $1"
-);
+pub(crate) const REFRESH_GRANT_WITH_USER: &str = refresh_grant_query!("", "");
 
 /// Reads a row of [`REFRESH_GRANT_WITH_USER`].
 pub(crate) fn refresh_grant_with_user(

@@ -8,6 +8,7 @@ use ostiary_store::{
 use super::SqliteStore;
 use super::conn::transaction;
 use super::metadata::MetadataCache;
+use super::row::SqliteRow;
 use super::sql::{execute, id, paged, query_all, query_opt};
 use crate::columns::*;
 use crate::decode::Cols;
@@ -45,12 +46,15 @@ pub(super) fn get_client(
         conn,
         concat!("SELECT ", client_cols!(), " FROM clients WHERE id = $1"),
         rusqlite::params![id(client.as_uuid())],
-        |r| {
-            let found = ClientId::from_uuid(r.uuid("id")?);
-            let metadata = cache.decode(found, r.str("metadata")?)?;
-            decode::client_with(r, metadata)
-        },
+        |r| client_row(r, cache),
     )
+}
+
+/// A client read through [`client_cols`] (under those names), its metadata decoded through `cache`.
+pub(super) fn client_row(r: &SqliteRow<'_, '_>, cache: &MetadataCache) -> StoreResult<Client> {
+    let found = ClientId::from_uuid(r.uuid("id")?);
+    let metadata = cache.decode(found, r.str("metadata")?)?;
+    decode::client_with(r, metadata)
 }
 
 impl ClientStore for SqliteStore {

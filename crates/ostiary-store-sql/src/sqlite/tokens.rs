@@ -14,6 +14,7 @@ use ostiary_store::{
 use rusqlite::Connection;
 
 use super::SqliteStore;
+use super::clients::client_row;
 use super::conn::transaction;
 use super::metadata::MetadataCache;
 use super::sessions::ADD_CLIENT;
@@ -216,19 +217,11 @@ fn refresh_grant_with_user(
 
 /// [`logic::REFRESH_GRANT_WITH_USER`] with the family's client joined as `k`, its columns under the
 /// names `get_client` reads: everything the rotation's check needs in one statement instead of two.
-const REFRESH_GRANT_WITH_USER_AND_CLIENT: &str = concat!(
-    "SELECT ",
-    refresh_cols!(),
-    ", ",
-    family_cols!(),
-    ", ",
-    joined_user_cols!(),
+const REFRESH_GRANT_WITH_USER_AND_CLIENT: &str = logic::refresh_grant_query!(
     ", k.id AS id, k.metadata AS metadata, k.secret_digest AS secret_digest, \
      k.created_at AS created_at, k.updated_at AS updated_at, \
-     k.secret_rotated_at AS secret_rotated_at \
-     FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
-     LEFT JOIN users u ON f.subject_type = 'user' AND u.id = f.subject_id \
-     LEFT JOIN clients k ON k.id = f.client_id WHERE r.digest = $1"
+     k.secret_rotated_at AS secret_rotated_at",
+    " LEFT JOIN clients k ON k.id = f.client_id"
 );
 
 /// A refresh grant with the family's user and client, as the rotation's check reads them.
@@ -247,12 +240,10 @@ fn refresh_grant_with_user_and_client(
         &[&digest.as_bytes().as_slice()],
         |r| {
             let (grant, user) = logic::refresh_grant_with_user(r)?;
+            // A LEFT JOIN: no client columns when the family's client is gone.
             let client = match r.opt_uuid("id")? {
                 None => None,
-                Some(found) => {
-                    let metadata = cache.decode(ClientId::from_uuid(found), r.str("metadata")?)?;
-                    Some(decode::client_with(r, metadata)?)
-                }
+                Some(_) => Some(client_row(r, cache)?),
             };
             Ok((grant, user, client))
         },
