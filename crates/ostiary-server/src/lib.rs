@@ -147,5 +147,5 @@ mod tasks;
 pub use config::ServerConfig;
 pub use routes::{CONSENT_PATH, HEALTHZ_PATH, LOGIN_PATH, STYLESHEET_PATH};
 pub use serve::{RunningServer, serve};
-pub use service::OstiaryService;
+pub use service::{OstiaryService, ResponseFuture};
 pub use tasks::BackgroundTasks;

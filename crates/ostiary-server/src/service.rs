@@ -112,60 +112,135 @@ impl<S: Store> OstiaryService<S> {
     pub async fn handle<B>(&self, request: Request<B>) -> Response<response::Body>
     where
         B: Body<Data = Bytes> + Send,
+        B::Error: Send,
+    {
+        match self.answer(request) {
+            Answer::Ready(response) => response.into_inner(),
+            Answer::Pending(handler) => handler.await,
+        }
+    }
+
+    /// Routes `request`. Responses that need no handler (the discovery documents and JWKS, the
+    /// health probe, the stylesheet, 404 and 405) are made and logged at once; every other route's
+    /// handler gets a box of its own size. One future type for all routes would be as large as the
+    /// largest (the sign-in form's, ~4.7 KB): every request would allocate that much, past glibc's
+    /// per-thread cache, and copy it into the box.
+    fn answer<'a, B>(&self, request: Request<B>) -> Answer<'a>
+    where
+        B: Body<Data = Bytes> + Send + 'a,
+        B::Error: Send,
     {
         let started = Instant::now();
-        let method = request.method().clone();
-        let route = Route::from_path(request.uri().path());
-        let mut response = match route {
-            None => pages::error(self.app.platform(), pages::NOT_FOUND),
-            Some(route) if !route.allows(&method) => method_not_allowed(&self.app, route),
-            Some(route) => dispatch(&self.app, route, request).await,
+        let app = &self.app;
+        let route = match Route::from_path(request.uri().path()) {
+            Some(route) if route.allows(request.method()) => route,
+            Some(route) => {
+                let response = method_not_allowed(app, route);
+                return Answer::ready(app, started, request.method(), Some(route), response);
+            }
+            None => {
+                let response = pages::error(app.platform(), pages::NOT_FOUND);
+                return Answer::ready(app, started, request.method(), None, response);
+            }
         };
-        if self.app.https {
-            // RFC 6797: browsers that reached an https issuer never fall back to plain HTTP for it.
-            response.headers_mut().insert(
-                http::header::STRICT_TRANSPORT_SECURITY,
-                http::HeaderValue::from_static(HSTS),
-            );
+        // The handler runs in a box that owns what it borrows: the app, the request's head and body.
+        macro_rules! handler {
+            (|$app:ident, $parts:ident, $body:ident| $call:expr) => {{
+                let app = Arc::clone(app);
+                Answer::Pending(Box::pin(async move {
+                    let (parts, $body) = request.into_parts();
+                    let ($app, $parts) = (&*app, &parts);
+                    let response = $call.await;
+                    finish($app, started, &$parts.method, Some(route), response)
+                }))
+            }};
         }
-        // Method, route and status only: never the query string, headers, cookies or bodies, which carry
-        // codes, tokens and passwords. Unknown paths are logged as such, not echoed.
-        tracing::info!(
-            method = method_label(&method),
-            path = route.map_or("(unknown)", Route::path),
-            status = response.status().as_u16(),
-            latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            "request"
-        );
-        response
+        let is_post = request.method() == Method::POST;
+        let response = match route {
+            Route::Authorize if is_post => {
+                return handler!(|app, parts, body| handlers::authorize::authorize_post(
+                    app, parts, body
+                ));
+            }
+            Route::Authorize => {
+                return handler!(|app, parts, _body| handlers::authorize::authorize_get(
+                    app, parts
+                ));
+            }
+            Route::Login => {
+                return handler!(|app, parts, body| handlers::authorize::login(app, parts, body));
+            }
+            Route::Consent => {
+                return handler!(|app, parts, body| handlers::authorize::consent(app, parts, body));
+            }
+            Route::Token => {
+                return handler!(|app, parts, body| handlers::token::token(app, parts, body));
+            }
+            Route::Revoke => {
+                return handler!(|app, parts, body| handlers::token::revoke(app, parts, body));
+            }
+            Route::Introspect => {
+                return handler!(|app, parts, body| handlers::token::introspect(app, parts, body));
+            }
+            Route::Userinfo => {
+                return handler!(|app, parts, body| handlers::userinfo::userinfo(app, parts, body));
+            }
+            Route::OpenidConfiguration => response::public_json(app.openid_configuration.clone()),
+            Route::OauthMetadata => response::public_json(app.oauth_metadata.clone()),
+            Route::Jwks => response::public_json(Bytes::from_owner(app.provider.jwks_document())),
+            Route::Healthz => response::text(http::StatusCode::OK, "ok\n"),
+            Route::Stylesheet => response::stylesheet(pages::STYLESHEET),
+        };
+        Answer::ready(app, started, request.method(), Some(route), response)
     }
 }
 
-async fn dispatch<S: Store, B>(
-    app: &App<S>,
-    route: Route,
-    request: Request<B>,
-) -> Response<response::Body>
-where
-    B: Body<Data = Bytes> + Send,
-{
-    let (parts, body) = request.into_parts();
-    let is_post = parts.method == Method::POST;
-    match route {
-        Route::Authorize if is_post => handlers::authorize::authorize_post(app, &parts, body).await,
-        Route::Authorize => handlers::authorize::authorize_get(app, &parts).await,
-        Route::Login => handlers::authorize::login(app, &parts, body).await,
-        Route::Consent => handlers::authorize::consent(app, &parts, body).await,
-        Route::Token => handlers::token::token(app, &parts, body).await,
-        Route::Revoke => handlers::token::revoke(app, &parts, body).await,
-        Route::Introspect => handlers::token::introspect(app, &parts, body).await,
-        Route::Userinfo => handlers::userinfo::userinfo(app, &parts, body).await,
-        Route::OpenidConfiguration => response::public_json(app.openid_configuration.clone()),
-        Route::OauthMetadata => response::public_json(app.oauth_metadata.clone()),
-        Route::Jwks => response::public_json(Bytes::from_owner(app.provider.jwks_document())),
-        Route::Healthz => response::text(http::StatusCode::OK, "ok\n"),
-        Route::Stylesheet => response::stylesheet(pages::STYLESHEET),
+/// A request's answer: a response at hand, or the handler that will make it.
+enum Answer<'a> {
+    Ready(std::future::Ready<Response<response::Body>>),
+    Pending(Pin<Box<dyn Future<Output = Response<response::Body>> + Send + 'a>>),
+}
+
+impl Answer<'_> {
+    /// A response at hand, finished (and logged) now.
+    fn ready<S>(
+        app: &App<S>,
+        started: Instant,
+        method: &Method,
+        route: Option<Route>,
+        response: Response<response::Body>,
+    ) -> Self {
+        Answer::Ready(std::future::ready(finish(
+            app, started, method, route, response,
+        )))
     }
+}
+
+/// What every response gets on its way out: HSTS on an https issuer, and its access-log line.
+fn finish<S>(
+    app: &App<S>,
+    started: Instant,
+    method: &Method,
+    route: Option<Route>,
+    mut response: Response<response::Body>,
+) -> Response<response::Body> {
+    if app.https {
+        // RFC 6797: browsers that reached an https issuer never fall back to plain HTTP for it.
+        response.headers_mut().insert(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            http::HeaderValue::from_static(HSTS),
+        );
+    }
+    // Method, route and status only: never the query string, headers, cookies or bodies, which carry
+    // codes, tokens and passwords. Unknown paths are logged as such, not echoed.
+    tracing::info!(
+        method = method_label(method),
+        path = route.map_or("(unknown)", Route::path),
+        status = response.status().as_u16(),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
 }
 
 /// 405 with `Allow` (RFC 9110 §15.5.6): JSON on the machine endpoints, a page elsewhere.
@@ -208,11 +283,38 @@ where
 {
     type Response = Response<response::Body>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = ResponseFuture;
 
     fn call(&self, request: Request<B>) -> Self::Future {
-        let service = self.clone();
-        Box::pin(async move { Ok(service.handle(request).await) })
+        ResponseFuture(self.answer(request))
+    }
+}
+
+/// The future of [`OstiaryService`]'s response to one request: ready at once for the routes that
+/// need no handler (discovery, JWKS, the health probe), otherwise the route's handler. Never fails.
+pub struct ResponseFuture(Answer<'static>);
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<response::Body>, Infallible>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match &mut self.0 {
+            Answer::Ready(response) => Pin::new(response).poll(cx).map(Ok),
+            Answer::Pending(handler) => handler.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.0 {
+            Answer::Ready(_) => "ready",
+            Answer::Pending(_) => "pending",
+        };
+        f.debug_tuple("ResponseFuture").field(&state).finish()
     }
 }
 
@@ -336,6 +438,52 @@ mod tests {
             "latency_us=",
         ] {
             assert!(log.contains(expected), "{expected} missing from:\n{log}");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn only_routes_with_a_handler_get_a_boxed_future() {
+        let issuer = Issuer::parse("https://id.example").unwrap();
+        let (provider, _) = Provider::open(
+            MemoryStore::new(),
+            CoreConfig::new(issuer),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
+        let service = OstiaryService::new(provider, ServerConfig::default());
+        // (method, path, handler boxed, status when known without a request body or credentials)
+        let cases = [
+            (
+                Method::GET,
+                "/.well-known/openid-configuration",
+                false,
+                Some(200),
+            ),
+            (Method::GET, "/.well-known/jwks.json", false, Some(200)),
+            (Method::GET, "/healthz", false, Some(200)),
+            (Method::GET, "/nowhere", false, Some(404)),
+            (Method::DELETE, "/oauth/token", false, Some(405)),
+            (Method::POST, "/oauth/token", true, None),
+            (Method::POST, "/oauth/introspect", true, None),
+            (Method::GET, "/userinfo", true, Some(401)),
+            (Method::GET, "/oauth/authorize", true, None),
+        ];
+        for (method, path, boxed, expected) in cases {
+            let answer = service.answer(request(method.clone(), path, &[], ""));
+            assert_eq!(
+                matches!(answer, Answer::Pending(_)),
+                boxed,
+                "{method} {path}"
+            );
+            let status = match answer {
+                Answer::Ready(response) => response.into_inner().status().as_u16(),
+                Answer::Pending(handler) => handler.await.status().as_u16(),
+            };
+            assert!(status < 500, "{method} {path}: {status}");
+            if let Some(expected) = expected {
+                assert_eq!(status, expected, "{method} {path}");
+            }
         }
     }
 
