@@ -154,44 +154,35 @@ impl<S: Store> OstiaryService<S> {
                     finish($app, started, &$parts.method, Some(route), response)
                 }))
             }};
+            ($handler:path) => {
+                handler!(|app, parts, body| $handler(app, parts, body))
+            };
         }
-        let is_post = request.method() == Method::POST;
-        let response = match route {
-            Route::Authorize if is_post => {
-                return handler!(|app, parts, body| handlers::authorize::authorize_post(
-                    app, parts, body
-                ));
+        let method = request.method().clone();
+        let ready = |response| Answer::ready(app, started, &method, Some(route), response);
+        match route {
+            Route::Authorize if method == Method::POST => {
+                handler!(handlers::authorize::authorize_post)
             }
             Route::Authorize => {
-                return handler!(|app, parts, _body| handlers::authorize::authorize_get(
-                    app, parts
-                ));
+                handler!(|app, parts, _body| handlers::authorize::authorize_get(app, parts))
             }
-            Route::Login => {
-                return handler!(|app, parts, body| handlers::authorize::login(app, parts, body));
+            Route::Login => handler!(handlers::authorize::login),
+            Route::Consent => handler!(handlers::authorize::consent),
+            Route::Token => handler!(handlers::token::token),
+            Route::Revoke => handler!(handlers::token::revoke),
+            Route::Introspect => handler!(handlers::token::introspect),
+            Route::Userinfo => handler!(handlers::userinfo::userinfo),
+            Route::OpenidConfiguration => {
+                ready(response::public_json(app.openid_configuration.clone()))
             }
-            Route::Consent => {
-                return handler!(|app, parts, body| handlers::authorize::consent(app, parts, body));
-            }
-            Route::Token => {
-                return handler!(|app, parts, body| handlers::token::token(app, parts, body));
-            }
-            Route::Revoke => {
-                return handler!(|app, parts, body| handlers::token::revoke(app, parts, body));
-            }
-            Route::Introspect => {
-                return handler!(|app, parts, body| handlers::token::introspect(app, parts, body));
-            }
-            Route::Userinfo => {
-                return handler!(|app, parts, body| handlers::userinfo::userinfo(app, parts, body));
-            }
-            Route::OpenidConfiguration => response::public_json(app.openid_configuration.clone()),
-            Route::OauthMetadata => response::public_json(app.oauth_metadata.clone()),
-            Route::Jwks => response::public_json(Bytes::from_owner(app.provider.jwks_document())),
-            Route::Healthz => response::text(http::StatusCode::OK, "ok\n"),
-            Route::Stylesheet => response::stylesheet(pages::STYLESHEET),
-        };
-        Answer::ready(app, started, request.method(), Some(route), response)
+            Route::OauthMetadata => ready(response::public_json(app.oauth_metadata.clone())),
+            Route::Jwks => ready(response::public_json(Bytes::from_owner(
+                app.provider.jwks_document(),
+            ))),
+            Route::Healthz => ready(response::text(http::StatusCode::OK, "ok\n")),
+            Route::Stylesheet => ready(response::stylesheet(pages::STYLESHEET)),
+        }
     }
 }
 
@@ -367,8 +358,8 @@ mod tests {
             .unwrap()
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn the_access_log_names_route_and_status_and_never_secrets() {
+    /// A service over an empty in-memory store, issuer `https://id.example`.
+    async fn service() -> OstiaryService<MemoryStore> {
         let issuer = Issuer::parse("https://id.example").unwrap();
         let (provider, _) = Provider::open(
             MemoryStore::new(),
@@ -377,7 +368,12 @@ mod tests {
         )
         .await
         .unwrap();
-        let service = OstiaryService::new(provider, ServerConfig::default());
+        OstiaryService::new(provider, ServerConfig::default())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_access_log_names_route_and_status_and_never_secrets() {
+        let service = service().await;
         let captured = Captured::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(captured.clone())
@@ -443,15 +439,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn only_routes_with_a_handler_get_a_boxed_future() {
-        let issuer = Issuer::parse("https://id.example").unwrap();
-        let (provider, _) = Provider::open(
-            MemoryStore::new(),
-            CoreConfig::new(issuer),
-            Arc::new(SystemClock),
-        )
-        .await
-        .unwrap();
-        let service = OstiaryService::new(provider, ServerConfig::default());
+        let service = service().await;
         // (method, path, handler boxed, status when known without a request body or credentials)
         let cases = [
             (
