@@ -9,6 +9,12 @@
 //! login (username or e-mail), the active organization authorization of an (organization, client) pair and
 //! the pending logout notifications by due time.
 //!
+//! Memory grows with what is issued, like the SQL stores' files: a spent code, a rotated-out refresh
+//! token and its family stay until they expire (so a replay is still detected and revokes the family)
+//! and [`crate::Maintenance::purge_expired`] removes them; with the default 30-day refresh lifetime
+//! that is the whole of a load test. One full run of the load suite on a 2-core machine (about 0.7
+//! million rotations and sign-ins) left the server at ~800 MB; the SQLite store stayed at ~56 MB.
+//!
 //! ```
 //! use ostiary_store::memory::MemoryStore;
 //! use ostiary_store::{ClientFilter, ClientStore};
