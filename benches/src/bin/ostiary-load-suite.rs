@@ -57,7 +57,8 @@ struct Args {
     #[arg(long, default_value = "2", value_parser = parse_duration)]
     argon_time: Duration,
     /// Run the whole workload matrix this many times against the same server (RSS growth across
-    /// repeated runs shows in later rounds, labelled `sqlite#2`, …).
+    /// repeated runs shows in later rounds, labelled `sqlite#2`, …); with more than one, a second
+    /// table gives each cell's medians over the rounds and their verdict.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
     rounds: u16,
     /// Seconds of hello-world baseline measured right before and right after every cell, at its

@@ -137,6 +137,83 @@ fn verdict(run: &RunSummary, ratios: [Option<f64>; 2]) -> String {
     }
 }
 
+/// The median of `values`, `None` if there are none.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[mid]),
+        _ => Some(f64::midpoint(values[mid - 1], values[mid])),
+    }
+}
+
+/// The store a row's label names, without its round (`sqlite#2` is round 2 on `sqlite`).
+fn store_of(label: &str) -> &str {
+    label.split_once('#').map_or(label, |(store, _)| store)
+}
+
+/// One row per store, workload and concurrency measured in more than one round (`--rounds`), in
+/// the order they were first measured: the medians of the rounds' rates, latencies, baselines,
+/// ratios and `cpu`, their errors summed and their ops and time added up, the last round's memory,
+/// and the verdict those medians give by the same rules as a cell's. On a machine whose speed
+/// drifts, one short cell can miss a target the code meets; the median of several rounds is the
+/// steadier verdict. Empty when every cell was measured once.
+pub fn round_medians(rows: &[Row]) -> Vec<Row> {
+    let mut groups: Vec<Vec<&Row>> = Vec::new();
+    for row in rows {
+        let same = |other: &&Row| {
+            store_of(&other.store) == store_of(&row.store)
+                && other.run.workload == row.run.workload
+                && other.run.concurrency == row.run.concurrency
+        };
+        match groups.iter_mut().find(|group| same(&group[0])) {
+            Some(group) => group.push(row),
+            None => groups.push(vec![row]),
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|group| group.len() > 1)
+        .map(|group| {
+            let of = |field: fn(&Row) -> Option<f64>| {
+                median(group.iter().copied().filter_map(field).collect())
+            };
+            let first = &group[0].run;
+            let run = RunSummary {
+                workload: first.workload.clone(),
+                concurrency: first.concurrency,
+                ready: group.iter().map(|r| r.run.ready).min().unwrap_or(0),
+                duration_s: group.iter().map(|r| r.run.duration_s).sum(),
+                ops: group.iter().map(|r| r.run.ops).sum(),
+                ops_per_s: of(|r| Some(r.run.ops_per_s)).unwrap_or(0.0),
+                requests_per_s: of(|r| Some(r.run.requests_per_s)).unwrap_or(0.0),
+                p50_ms: of(|r| r.run.p50_ms),
+                p90_ms: of(|r| r.run.p90_ms),
+                p99_ms: of(|r| r.run.p99_ms),
+                max_ms: of(|r| r.run.max_ms),
+                mean_ms: of(|r| r.run.mean_ms),
+                errors: group.iter().map(|r| r.run.errors).sum(),
+                error_kinds: Vec::new(),
+            };
+            let ratio = of(|r| r.ratio);
+            let run_ratio = of(|r| r.run_ratio);
+            let verdict = verdict(&run, [ratio, run_ratio]);
+            Row {
+                store: store_of(&group[0].store).to_owned(),
+                run,
+                baseline_per_s: of(|r| r.baseline_per_s),
+                ratio,
+                run_baseline_per_s: of(|r| r.run_baseline_per_s),
+                run_ratio,
+                server_memory: group.last().and_then(|r| r.server_memory),
+                cpu_ratio: of(|r| r.cpu_ratio),
+                verdict,
+            }
+        })
+        .collect()
+}
+
 /// Everything a run of the harness measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -150,6 +227,10 @@ pub struct Report {
     pub argon2id: Vec<HashRate>,
     /// The measured cells.
     pub rows: Vec<Row>,
+    /// With `--rounds` above 1: per store, workload and concurrency, the medians of its rounds and
+    /// their verdict (see [`round_medians`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub round_medians: Vec<Row>,
     /// Server memory after the last workload of each store.
     pub final_memory: Vec<(String, Option<Memory>)>,
     /// Whether each cell's ratio used the hello-world runs right before and after it.
@@ -239,6 +320,25 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
     out.push_str(&render_rows(&report.rows));
+    if let Some(first) = report.round_medians.first() {
+        let rounds = report
+            .rows
+            .iter()
+            .filter(|row| {
+                store_of(&row.store) == first.store
+                    && row.run.workload == first.run.workload
+                    && row.run.concurrency == first.run.concurrency
+            })
+            .count();
+        let _ = writeln!(
+            out,
+            "\nmedians of the {rounds} rounds (per store, workload and concurrency: ops/s, latencies, \
+             baselines, ratios and cpu are medians, errors summed, RSS after the last round; the \
+             verdict is the medians'):"
+        );
+        out.push_str(&render_rows(&report.round_medians));
+        out.push('\n');
+    }
     for (store, memory) in &report.final_memory {
         let _ = writeln!(
             out,
@@ -453,5 +553,111 @@ mod tests {
         let table = render_rows(&rows);
         assert_eq!(table.lines().count(), 3);
         assert!(table.lines().nth(2).unwrap().contains("ERRORS"));
+    }
+
+    #[test]
+    fn the_median_of_an_odd_count_is_the_middle_and_of_an_even_count_the_mean_of_the_two() {
+        assert_eq!(median(vec![0.3, 0.1, 0.2]), Some(0.2));
+        assert_eq!(median(vec![0.4, 0.1, 0.3, 0.2]), Some(0.25));
+        assert_eq!(median(Vec::new()), None);
+    }
+
+    /// Round `n` of a cell on `store` at the rate `ops`, framed by `framing` and against `whole`.
+    fn round(store: &str, n: usize, workload: &str, ops: f64, framing: f64, whole: f64) -> Row {
+        let label = match n {
+            1 => store.to_owned(),
+            n => format!("{store}#{n}"),
+        };
+        let memory = Memory {
+            rss_kib: 1024 * u64::try_from(n).unwrap(),
+            peak_kib: 0,
+        };
+        Row::paired(
+            &label,
+            summary(workload, 32, ops, 2.0 + ops / 1000.0, 0),
+            Some(framing),
+            Some(whole),
+            Some(memory),
+        )
+        .with_cpu_ratio(Some(ops / 100.0))
+    }
+
+    #[test]
+    fn the_medians_of_several_rounds_give_one_verdict_per_cell() {
+        let rows = vec![
+            round("sqlite", 1, "refresh", 300.0, 1000.0, 1000.0),
+            round("sqlite", 1, "sso", 120.0, 1000.0, 1000.0),
+            round("memory", 1, "refresh", 400.0, 1000.0, 1000.0),
+            // A slow stretch: below the target against both baselines in this round only.
+            round("sqlite", 2, "refresh", 200.0, 1000.0, 1000.0),
+            round("sqlite", 2, "sso", 90.0, 1000.0, 1100.0),
+            round("sqlite", 3, "refresh", 280.0, 1000.0, 1000.0),
+            round("sqlite", 3, "sso", 80.0, 1000.0, 1000.0),
+        ];
+        assert_eq!(rows[3].verdict, "BELOW 0.25");
+        let medians = round_medians(&rows);
+        // One row per store, workload and concurrency measured more than once, in first-seen order.
+        let cells: Vec<_> = medians
+            .iter()
+            .map(|r| (r.store.as_str(), r.run.workload.as_str()))
+            .collect();
+        assert_eq!(cells, [("sqlite", "refresh"), ("sqlite", "sso")]);
+        let refresh = &medians[0];
+        assert_eq!(refresh.run.ops_per_s, 280.0);
+        assert!((refresh.ratio.unwrap() - 0.28).abs() < 1e-9);
+        assert_eq!(refresh.cpu_ratio, Some(2.8));
+        assert!((refresh.run.p99_ms.unwrap() - 2.28).abs() < 1e-9);
+        assert_eq!(refresh.run.ops, 30);
+        assert_eq!(refresh.server_memory.map(|m| m.rss_kib), Some(3 * 1024));
+        assert_eq!(refresh.verdict, "ok");
+        // Two of three rounds below: the median is below too.
+        assert_eq!(medians[1].ratio, Some(0.09));
+        assert_eq!(medians[1].verdict, "BELOW 0.10");
+        // Errors in any round are the median row's errors.
+        let mut with_errors = rows.clone();
+        with_errors[5].run.errors = 2;
+        let medians = round_medians(&with_errors);
+        assert_eq!(medians[0].run.errors, 2);
+        assert_eq!(medians[0].verdict, "ERRORS");
+        // A single round has nothing to take the median of.
+        assert!(round_medians(&rows[..3]).is_empty());
+    }
+
+    #[test]
+    fn the_report_prints_the_medians_only_after_several_rounds() {
+        let machine = MachineInfo {
+            cpu: "cpu".to_owned(),
+            cores: 2,
+            kernel: "6".to_owned(),
+            loadavg_1m: None,
+            commit: "c".to_owned(),
+        };
+        let report = |rows: Vec<Row>| Report {
+            machine: machine.clone(),
+            baseline: Vec::new(),
+            baseline_after: Vec::new(),
+            argon2id: Vec::new(),
+            round_medians: round_medians(&rows),
+            rows,
+            final_memory: Vec::new(),
+            paired_baseline: None,
+        };
+        let once = render(&report(vec![round(
+            "sqlite", 1, "refresh", 300.0, 1000.0, 1000.0,
+        )]));
+        assert!(!once.contains("medians"));
+        let twice = render(&report(vec![
+            round("sqlite", 1, "refresh", 300.0, 1000.0, 1000.0),
+            round("sqlite", 2, "refresh", 200.0, 1000.0, 1000.0),
+        ]));
+        let table = twice
+            .split("medians of the 2 rounds")
+            .nth(1)
+            .expect("a medians table");
+        let row = table
+            .lines()
+            .find(|l| l.starts_with("sqlite "))
+            .expect("its row");
+        assert!(row.contains("0.250") && row.ends_with("ok"), "{row}");
     }
 }

@@ -267,7 +267,7 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
         let mean = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
         (!rates.is_empty()).then_some(mean)
     };
-    let rows = cells
+    let rows: Vec<Row> = cells
         .into_iter()
         .map(|c| {
             let whole_run = mean_rate(c.summary.concurrency);
@@ -282,12 +282,14 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
         window_s: p.window.as_secs_f64(),
         errors: p.errors,
     });
+    let round_medians = super::report::round_medians(&rows);
     Ok(Report {
         machine,
         baseline: before,
         baseline_after: after,
         argon2id,
         rows,
+        round_medians,
         final_memory,
         paired_baseline,
     })
