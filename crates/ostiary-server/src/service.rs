@@ -114,10 +114,7 @@ impl<S: Store> OstiaryService<S> {
         B: Body<Data = Bytes> + Send,
         B::Error: Send,
     {
-        match self.answer(request) {
-            Answer::Ready(response) => response.into_inner(),
-            Answer::Pending(handler) => handler.await,
-        }
+        self.answer(request).await
     }
 
     /// Routes `request`. Responses that need no handler (the discovery documents and JWKS, the
@@ -190,6 +187,20 @@ impl<S: Store> OstiaryService<S> {
 enum Answer<'a> {
     Ready(std::future::Ready<Response<response::Body>>),
     Pending(Pin<Box<dyn Future<Output = Response<response::Body>> + Send + 'a>>),
+}
+
+impl Future for Answer<'_> {
+    type Output = Response<response::Body>;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            Answer::Ready(response) => Pin::new(response).poll(cx),
+            Answer::Pending(handler) => handler.as_mut().poll(cx),
+        }
+    }
 }
 
 impl Answer<'_> {
@@ -292,10 +303,7 @@ impl Future for ResponseFuture {
         mut self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
-        match &mut self.0 {
-            Answer::Ready(response) => Pin::new(response).poll(cx).map(Ok),
-            Answer::Pending(handler) => handler.as_mut().poll(cx).map(Ok),
-        }
+        Pin::new(&mut self.0).poll(cx).map(Ok)
     }
 }
 
@@ -464,10 +472,7 @@ mod tests {
                 boxed,
                 "{method} {path}"
             );
-            let status = match answer {
-                Answer::Ready(response) => response.into_inner().status().as_u16(),
-                Answer::Pending(handler) => handler.await.status().as_u16(),
-            };
+            let status = answer.await.status().as_u16();
             assert!(status < 500, "{method} {path}: {status}");
             if let Some(expected) = expected {
                 assert_eq!(status, expected, "{method} {path}");
