@@ -148,9 +148,23 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     }
 }
 
-/// The store a row's label names, without its round (`sqlite#2` is round 2 on `sqlite`).
+/// The label of round `round` on `store` in the table: the store's name for the first round,
+/// `sqlite#2`, … after it.
+pub fn round_label(store: &str, round: usize) -> String {
+    match round {
+        1 => store.to_owned(),
+        n => format!("{store}#{n}"),
+    }
+}
+
+/// The store a row's label names, without its round (see [`round_label`]).
 fn store_of(label: &str) -> &str {
     label.split_once('#').map_or(label, |(store, _)| store)
+}
+
+/// What identifies a cell across rounds: its store, workload and concurrency.
+fn cell_of(row: &Row) -> (&str, &str, usize) {
+    (store_of(&row.store), &row.run.workload, row.run.concurrency)
 }
 
 /// One row per store, workload and concurrency measured in more than one round (`--rounds`), in
@@ -162,12 +176,10 @@ fn store_of(label: &str) -> &str {
 pub fn round_medians(rows: &[Row]) -> Vec<Row> {
     let mut groups: Vec<Vec<&Row>> = Vec::new();
     for row in rows {
-        let same = |other: &&Row| {
-            store_of(&other.store) == store_of(&row.store)
-                && other.run.workload == row.run.workload
-                && other.run.concurrency == row.run.concurrency
-        };
-        match groups.iter_mut().find(|group| same(&group[0])) {
+        match groups
+            .iter_mut()
+            .find(|group| cell_of(group[0]) == cell_of(row))
+        {
             Some(group) => group.push(row),
             None => groups.push(vec![row]),
         }
@@ -324,11 +336,7 @@ pub fn render(report: &Report) -> String {
         let rounds = report
             .rows
             .iter()
-            .filter(|row| {
-                store_of(&row.store) == first.store
-                    && row.run.workload == first.run.workload
-                    && row.run.concurrency == first.run.concurrency
-            })
+            .filter(|row| cell_of(row) == cell_of(first))
             .count();
         let _ = writeln!(
             out,
@@ -564,10 +572,7 @@ mod tests {
 
     /// Round `n` of a cell on `store` at the rate `ops`, framed by `framing` and against `whole`.
     fn round(store: &str, n: usize, workload: &str, ops: f64, framing: f64, whole: f64) -> Row {
-        let label = match n {
-            1 => store.to_owned(),
-            n => format!("{store}#{n}"),
-        };
+        let label = round_label(store, n);
         let memory = Memory {
             rss_kib: 1024 * u64::try_from(n).unwrap(),
             peak_kib: 0,

@@ -187,10 +187,7 @@ pub async fn run(config: &SuiteConfig, progress: &mut dyn Write) -> Result<Repor
         let env = Environment::new(&config.ostiary, store, dir.path())?;
         let (target, mut server) = start_and_seed(config, &env).await?;
         for round in 1..=config.rounds.max(1) {
-            let label = match round {
-                1 => store.name().to_owned(),
-                n => format!("{}#{n}", store.name()),
-            };
+            let label = super::report::round_label(store.name(), round);
             for &workload in &config.workloads {
                 if workload == Workload::Password && argon2id.is_empty() {
                     let _ = writeln!(progress, "measuring the Argon2id hash rate…");
